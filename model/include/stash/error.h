@@ -1,0 +1,96 @@
+// Errors are values. Every fallible operation returns `stash::Result<T>`;
+// nothing throws across the public API.
+//
+// The codes form a small closed set chosen by what the caller should do next,
+// not by where the failure happened. Backend specifics (SQLite result codes,
+// SQLSTATEs, errno) belong in the message, never in the code.
+#ifndef STASH_ERROR_H_
+#define STASH_ERROR_H_
+
+#include <expected>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace stash {
+
+enum class ErrorCode {
+  // The request is malformed whatever the state: a collection name that is not
+  // UTF-8, a URL or path that names no stash, a file that is not a stash.
+  // Do not retry: fix the request.
+  kInvalidArgument,
+  // The request names something that does not exist, e.g. a collection handle
+  // that this stash never issued. Do not retry.
+  kNotFound,
+  // The request conflicts with a collection's since or upper frontier: an
+  // update before upper, a seal or compaction that regresses, a compaction past
+  // upper, an append whose lower is not the current upper, reading a collection
+  // whose since is {} or peeking one whose upper is not beyond since.
+  // Retrying the same call fails the same way until the frontiers change.
+  kFrontierViolation,
+  // peek_one / peek_key_one found data that is not a function from key to one
+  // value with multiplicity 1. The data is as written; the expectation is not.
+  kMultiplicity,
+  // A diff that a read must return does not fit in a signed 64-bit integer.
+  // Nothing is lost: the stored sum is exact; writing a compensating update
+  // makes the read succeed again.
+  kOutOfRange,
+  // Another writer opened the same store after this one. Unrecoverable: this
+  // handle will never write again; open a new one.
+  kFenced,
+  // Stored bytes do not check out (bad checksum, garbage, undecodable key or
+  // value). Nothing was changed by the call that found it.
+  kCorruption,
+  // A transient condition: a lock wait timed out, a connection dropped before
+  // the request was sent, a serialization conflict outlived its retries.
+  // The call had no effect; retrying it is safe.
+  kUnavailable,
+  // A commit was sent but its outcome could not be learned. The call either
+  // took effect entirely or not at all; read the state before retrying.
+  kOutcomeUnknown,
+  // The operating system refused: permission denied, read-only file system,
+  // missing directory, no space, EIO. The call had no effect.
+  kIoError,
+  // A bug: the implementation broke one of its own invariants.
+  kInternal,
+};
+
+// A stable lowercase name for the code: "frontier_violation", "fenced", ...
+std::string_view to_string(ErrorCode code);
+
+class Error {
+ public:
+  Error(ErrorCode code, std::string message)
+      : code_(code), message_(std::move(message)) {}
+
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+  // "frontier_violation: seal request {2} is less than ..."
+  std::string to_string() const;
+
+  friend bool operator==(const Error&, const Error&) = default;
+
+ private:
+  ErrorCode code_;
+  std::string message_;
+};
+
+std::ostream& operator<<(std::ostream& os, ErrorCode code);
+std::ostream& operator<<(std::ostream& os, const Error& error);
+
+// The result of every fallible operation: a value or an Error.
+template <typename T>
+using Result = std::expected<T, Error>;
+
+// The result of an operation that returns nothing but may fail.
+using Status = Result<void>;
+
+// Shorthand for `return stash::fail(ErrorCode::kNotFound, "...")`.
+inline std::unexpected<Error> fail(ErrorCode code, std::string message) {
+  return std::unexpected<Error>(Error(code, std::move(message)));
+}
+
+}  // namespace stash
+
+#endif  // STASH_ERROR_H_
