@@ -4,7 +4,8 @@ namespace stash {
 
 std::strong_ordering operator<=>(const Frontier& a, const Frontier& b) {
   // {} is the top element; two finite frontiers compare by their elements.
-  if (a.is_empty() || b.is_empty()) return !a.is_empty() <=> !b.is_empty();
+  // (Compare emptiness itself: an empty frontier is after a finite one.)
+  if (a.is_empty() || b.is_empty()) return a.is_empty() <=> b.is_empty();
   return *a.element() <=> *b.element();
 }
 

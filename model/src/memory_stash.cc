@@ -56,6 +56,7 @@ struct Collection {
   }
 
   void add(const Update& u) {
+    if (u.diff == 0) return;  // Adding zero changes no sum; keep zeros out.
     auto [it, inserted] = updates.try_emplace({u.key, u.value, u.time}, u.diff);
     if (!inserted && (it->second += u.diff) == 0) updates.erase(it);
   }
@@ -82,6 +83,10 @@ class MemoryStash::State {
     return &collections_[c.id - 1];
   }
 
+  // The snapshot form of the state (MemoryStashImage), and back.
+  MemoryStashImage image() const;
+  void load(const MemoryStashImage& image);
+
  private:
   // Handle ids are 1-based positions in collections_; collections are never
   // removed, so a handle stays valid for the life of the stash.
@@ -90,7 +95,49 @@ class MemoryStash::State {
 };
 
 MemoryStash::MemoryStash() : state_(std::make_unique<State>()) {}
+MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash() {
+  state_->load(image);
+}
 MemoryStash::~MemoryStash() = default;
+
+MemoryStashImage MemoryStash::image() {
+  std::lock_guard lock(mutex_);
+  return state_->image();
+}
+
+MemoryStashImage MemoryStash::State::image() const {
+  MemoryStashImage out;
+  out.collections.resize(collections_.size());
+  for (const auto& [name, id] : ids_) out.collections[id - 1].name = name;
+  for (std::size_t i = 0; i < collections_.size(); ++i) {
+    const Collection& from = collections_[i];
+    MemoryStashImage::Collection& to = out.collections[i];
+    to.since = from.since;
+    to.upper = from.upper;
+    for (const auto& [kvt, exact] : from.updates) {
+      const auto& [key, value, time] = kvt;
+      // An exact sum beyond int64 becomes several int64 diffs that add up.
+      for (ExactDiff rest = exact; rest != 0;) {
+        const Diff part = fits_in_diff(rest) ? static_cast<Diff>(rest)
+                          : rest > 0         ? std::numeric_limits<Diff>::max()
+                                             : std::numeric_limits<Diff>::min();
+        to.updates.push_back({key, value, time, part});
+        rest -= part;
+      }
+    }
+  }
+  return out;
+}
+
+void MemoryStash::State::load(const MemoryStashImage& image) {
+  for (const MemoryStashImage::Collection& from : image.collections) {
+    ids_.emplace(from.name, collections_.size() + 1);
+    Collection& to = collections_.emplace_back();
+    to.since = from.since;
+    to.upper = from.upper;
+    for (const Update& u : from.updates) to.add(u);
+  }
+}
 
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
   std::lock_guard lock(mutex_);

@@ -126,6 +126,9 @@ Result<std::optional<Bytes>> Stash::peek_key_one(CollectionHandle c, const Bytes
       const bool last_of_value =
           i + 1 == updates->size() || (*updates)[i + 1].value != u.value;
       if (!last_of_value || sum == 0) continue;
+      // Same order as peek: a sum that does not fit is out of range before
+      // it is the wrong multiplicity.
+      if (!internal::fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
       if (found.has_value() || sum != 1) {
         return std::unexpected(rules::multiple_values_unexpected(c));
       }
