@@ -3,6 +3,22 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY model/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The SQLite backend's header; its config then needs SQLite3.
+if(TARGET stash_sqlite)
+  install(FILES impl/sqlite/include/stash/sqlite_stash.h
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/stash)
+  set(STASH_INSTALL_SQLITE ON)
+else()
+  set(STASH_INSTALL_SQLITE OFF)
+endif()
+# The conformance kit (built with the tests) is installed too, so a backend
+# written elsewhere can run it; its config then needs GTest and RapidCheck.
+if(TARGET stash_conformance)
+  install(DIRECTORY properties/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  set(STASH_INSTALL_CONFORMANCE ON)
+else()
+  set(STASH_INSTALL_CONFORMANCE OFF)
+endif()
 install(TARGETS ${STASH_INSTALL_TARGETS} EXPORT stashTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(EXPORT stashTargets NAMESPACE stash::

@@ -1,0 +1,187 @@
+// The conformance kit: every check this project knows for the Stash contract,
+// packaged so that the author of any backend can run it against their own.
+//
+// A backend author writes a Harness (how to make a fresh store, how to reopen
+// it, what the backend can do) and instantiates the whole kit in one line:
+//
+//   #include "stash/conformance.h"
+//   class MyHarness : public stash::conformance::Harness { ... };
+//   STASH_INSTANTIATE_CONFORMANCE(MyBackend, [] { return std::make_unique<MyHarness>(); });
+//
+// Link the test program with stash::conformance and GTest::gtest_main.
+//
+// What the kit checks (areas):
+//   scenarios   semantics.md section 6 and every error row of section 5,
+//               through the interface only;
+//   properties  invariants of the observable outputs after every step of
+//               random operation sequences on several collections;
+//   stateful    random valid and invalid commands compared with MemoryStash
+//               (results and exact error codes), with Reopen for durable
+//               backends and several Stash objects / fencing when declared;
+//   exhaustive  every sequence up to exhaustive_depth over a tiny alphabet,
+//               compared with MemoryStash.
+// Implementation: properties/src/. Deeper runs: RC_PARAMS="max_success=N",
+// STASH_EXHAUSTIVE_DEPTH=N (see properties/README.md).
+#ifndef STASH_CONFORMANCE_H_
+#define STASH_CONFORMANCE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "stash/stash.h"
+
+namespace stash::conformance {
+
+// What a backend can do. Checks that need a capability the backend lacks are
+// reported as "not applicable", never as passed.
+struct Capabilities {
+  // reopen() gives back the same store, and every acknowledged write
+  // survives it.
+  bool durable = false;
+  // open_another() opens a second Stash on the same store while the first is
+  // still open.
+  bool several_handles = false;
+  // Opening a new writer with open_another() fences every older one: the
+  // older one's next call fails with kFenced and writes nothing.
+  bool fencing = false;
+};
+
+// How the kit gets stores to test. One Harness object serves one test: the
+// kit calls open_fresh() first, then possibly reopen()/open_another() for the
+// same store.
+class Harness {
+ public:
+  virtual ~Harness() = default;
+
+  virtual Capabilities capabilities() const = 0;
+
+  // A new, empty store, independent of every other.
+  virtual Result<std::unique_ptr<Stash>> open_fresh() = 0;
+
+  // Opens the store last made by open_fresh() again. The kit destroys every
+  // Stash it holds on that store before calling this. Only called when
+  // capabilities().durable.
+  virtual Result<std::unique_ptr<Stash>> reopen();
+
+  // Opens another Stash on the store last made by open_fresh(), while the
+  // others stay open. Only called when capabilities().several_handles.
+  virtual Result<std::unique_ptr<Stash>> open_another();
+};
+
+using HarnessFactory = std::function<std::unique_ptr<Harness>()>;
+
+// A named backend to test: what STASH_INSTANTIATE_CONFORMANCE registers.
+struct Backend {
+  std::string name;
+  HarnessFactory make_harness;
+};
+
+// ---------------------------------------------------------------------------
+// Running the kit without googletest (used by `stash check` and the kit's
+// self-test against deliberately broken backends).
+// ---------------------------------------------------------------------------
+
+enum class Area { kScenarios, kProperties, kStateful, kExhaustive };
+
+struct RunOptions {
+  // RapidCheck seed; 0 picks one and reports it (it is always printed).
+  std::uint64_t seed = 0;
+  // Number of random cases per property / stateful test.
+  int max_success = 100;
+  // Longest operation sequence the exhaustive checker enumerates. Depth 2 is
+  // ~8k sequences (under a second on MemoryStash); 3 is ~250k (~25 s).
+  int exhaustive_depth = 2;
+  // Which areas to run (all by default).
+  std::vector<Area> areas = {Area::kScenarios, Area::kProperties,
+                             Area::kStateful, Area::kExhaustive};
+  // Stop at the first failing check (the mutant self-test uses this).
+  bool stop_at_first_failure = false;
+  // Progress lines for long runs ("stateful: 40/100 cases"); may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+enum class Outcome { kPassed, kFailed, kNotApplicable };
+
+struct CheckResult {
+  Area area;
+  std::string name;      // e.g. "scenario 4: seal and peek"
+  Outcome outcome;
+  std::string details;   // failure: the shrunk steps and how to replay them;
+                         // not applicable: which capability is missing
+  std::chrono::milliseconds elapsed{0};
+};
+
+struct Report {
+  std::uint64_t seed = 0;
+  std::vector<CheckResult> checks;
+  // How often each operation / error code / notable event was exercised.
+  std::map<std::string, std::uint64_t> coverage;
+  bool passed() const;
+};
+
+// Runs the kit against `backend`.
+Report run(const Backend& backend, const RunOptions& options);
+
+// Prints a report as readable text (per area: counts, seed, time, failures).
+void print(const Report& report, std::ostream& out);
+
+}  // namespace stash::conformance
+
+// ---------------------------------------------------------------------------
+// The googletest front end. One value-parameterized suite, StashConformance,
+// whose parameter is (backend, check): every check of the kit becomes one
+// test named `<prefix>/StashConformance.Check/<CheckName>`, e.g.
+// `Memory/StashConformance.Check/Scenario4SealAndPeek`. Checks that need a
+// capability the harness does not declare are not instantiated; a line
+// "not applicable: <check> needs <capability>" is printed for each instead.
+//
+// Randomized checks take their seed and case count from RC_PARAMS (as
+// RapidCheck does: RC_PARAMS="seed=123 max_success=1000"), the exhaustive
+// checker its depth from STASH_EXHAUSTIVE_DEPTH. A failure prints the shrunk
+// operation sequence and the RC_PARAMS that replays it.
+// ---------------------------------------------------------------------------
+namespace stash::conformance::gtest_glue {
+
+struct TestParam {
+  Backend backend;
+  std::size_t check = 0;  // index into the kit's list of checks
+  std::string test_name;  // "Scenario4SealAndPeek"
+};
+
+// One TestParam per applicable check of `backend`; prints the others as not
+// applicable. Called by googletest when it registers the tests.
+std::vector<TestParam> params_for(const Backend& backend);
+
+std::string param_name(const ::testing::TestParamInfo<TestParam>& info);
+
+class StashConformance : public ::testing::TestWithParam<TestParam> {};
+
+// Defined next to the test bodies so that linking the macro's user pulls
+// them out of the static library.
+int link_tests();
+
+}  // namespace stash::conformance::gtest_glue
+
+// Instantiates every conformance test for one backend, googletest style:
+//   STASH_INSTANTIATE_CONFORMANCE(Sqlite, [] { return std::make_unique<SqliteHarness>(); });
+// `prefix` (an identifier) names the backend in test names and reports;
+// `factory` is a HarnessFactory. Use at namespace scope, once per backend.
+#define STASH_INSTANTIATE_CONFORMANCE(prefix, factory)                         \
+  using StashConformance = ::stash::conformance::gtest_glue::StashConformance; \
+  INSTANTIATE_TEST_SUITE_P(                                                    \
+      prefix, StashConformance,                                                \
+      ::testing::ValuesIn(::stash::conformance::gtest_glue::params_for(        \
+          ::stash::conformance::Backend{#prefix, factory})),                   \
+      ::stash::conformance::gtest_glue::param_name);                           \
+  [[maybe_unused]] static const int stash_conformance_linked_##prefix =        \
+      ::stash::conformance::gtest_glue::link_tests()
+
+#endif  // STASH_CONFORMANCE_H_

@@ -1,0 +1,61 @@
+// ForwardingStash: a Stash that forwards every call, required and provided, to
+// an inner Stash. Subclass it and override only what you mean to change, the
+// way LevelDB's EnvWrapper is used to inject faults: the kit's self-test
+// (mutants.h) breaks one method per subclass; fault-injecting wrappers for the
+// durable backends can do the same.
+//
+// Provided operations are forwarded too (not re-derived from the required
+// ones), so a backend's own overrides of peek, seal_batch, ... stay in effect.
+// A subclass that breaks a required read and wants the provided reads to see
+// the breakage calls the Stash:: defaults explicitly.
+#ifndef STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_
+#define STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_
+
+#include <memory>
+
+#include "stash/stash.h"
+
+namespace stash::mutants {
+
+class ForwardingStash : public Stash {
+ public:
+  explicit ForwardingStash(std::unique_ptr<Stash> inner);
+  ~ForwardingStash() override;
+  ForwardingStash(const ForwardingStash&) = delete;
+  ForwardingStash& operator=(const ForwardingStash&) = delete;
+
+  // Required operations.
+  Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<Update>> iter(CollectionHandle c) override;
+  Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status update_many(CollectionHandle c, std::span<const Update> entries) override;
+  Status seal(CollectionHandle c, Frontier new_upper) override;
+  Status compact(CollectionHandle c, Frontier new_since) override;
+  Status consolidate(CollectionHandle c) override;
+  Result<Frontier> since(CollectionHandle c) override;
+  Result<Frontier> upper(CollectionHandle c) override;
+  Status append(std::span<const AppendBatch> batches) override;
+
+  // Provided operations.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status update(CollectionHandle c, Bytes key, Bytes value, Timestamp time,
+                Diff diff) override;
+  Status seal_batch(std::span<const FrontierRequest> seals) override;
+  Status compact_batch(std::span<const FrontierRequest> compactions) override;
+  Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+ protected:
+  Stash& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Stash> inner_;
+};
+
+}  // namespace stash::mutants
+
+#endif  // STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_

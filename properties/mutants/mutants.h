@@ -1,0 +1,41 @@
+// Deliberately broken backends: the conformance kit tests itself.
+//
+// Each mutant is a MemoryStash behind a ForwardingStash subclass that breaks
+// exactly one thing, the way a real backend could get it wrong. The kit must
+// reject every one of them (mutant_test.cc); a mutant the kit lets pass is a
+// hole in the kit.
+#ifndef STASH_PROPERTIES_MUTANTS_MUTANTS_H_
+#define STASH_PROPERTIES_MUTANTS_MUTANTS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "stash/stash.h"
+
+namespace stash::mutants {
+
+struct Mutant {
+  std::string name;         // snake_case, e.g. "peek_includes_upper"
+  std::string description;  // one line: the bug, and the rule it breaks
+  // A fresh, empty broken stash (each call independent of the others).
+  std::function<std::unique_ptr<Stash>()> make;
+};
+
+// Every mutant. Keep this list growing whenever a real bug is found: add a
+// mutant that reproduces it, so the kit is proven to catch it from then on.
+std::vector<Mutant> all_mutants();
+
+// The same, by the kind of operation they break (mutants_*.cc).
+std::vector<Mutant> read_mutants();
+std::vector<Mutant> write_mutants();
+std::vector<Mutant> frontier_mutants();
+
+// The unbroken control: a ForwardingStash over a fresh MemoryStash, which
+// must pass the whole kit.
+std::unique_ptr<Stash> forwarding_memory_stash();
+
+}  // namespace stash::mutants
+
+#endif  // STASH_PROPERTIES_MUTANTS_MUTANTS_H_

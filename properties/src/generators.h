@@ -1,0 +1,81 @@
+// Random operations for the property and stateful checks.
+//
+// The generators aim at the edges: times and frontiers are drawn near each
+// collection's current since and upper (on both sides, and {}), collections,
+// keys and values come from tiny alphabets so that updates collide
+// (consolidation, multiplicity errors), and batches often carry one bad
+// element. To do that they track each collection's frontiers (GenState),
+// using the rules of rules.h; the tracking only steers generation, every
+// result is judged elsewhere.
+#ifndef STASH_PROPERTIES_SRC_GENERATORS_H_
+#define STASH_PROPERTIES_SRC_GENERATORS_H_
+
+#include <utility>
+#include <vector>
+
+#include <memory>
+
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
+#include "ops.h"
+#include "stash/conformance.h"
+
+namespace stash::conformance::internal {
+
+struct GenConfig {
+  int collections = 3;  // c0..c2
+  int keys = 2;         // k0, k1
+  int values = 2;       // v0, v1
+  // Generate bogus handles and the non-UTF-8 collection name.
+  bool invalid_handles = true;
+  // Generate diffs near INT64_MAX / INT64_MIN whose sums overflow.
+  bool extreme_diffs = false;
+  // Generate the read operations too (the properties observe after every
+  // step anyway, so they may leave them out).
+  bool reads = true;
+  // Which harness events to generate: reopen (durable), open_another
+  // (several_handles); with fencing, opening another fences the older ones.
+  Capabilities events;
+  int max_objects = 3;
+};
+
+struct GenState {
+  GenConfig config;
+  std::vector<std::pair<Frontier, Frontier>> frontiers;  // (since, upper) per CollRef
+  std::vector<bool> fenced;                              // per Stash object
+
+  explicit GenState(GenConfig c);
+  // Follows `op`'s effect on the frontiers and the Stash objects.
+  void apply(const Op& op);
+  // Whether `op` may run here: its Stash object and collections exist and
+  // the harness event is one the backend supports. Shrinking relies on it.
+  bool allows(const Op& op) const;
+};
+
+rc::Gen<Op> gen_op(const GenState& state);
+
+// The RapidCheck command for one operation: the operation struct (ops.h)
+// says what to call, `Sut::run(op)` runs and judges it.
+template <typename Sut>
+struct OpCommand : rc::state::Command<GenState, Sut> {
+  explicit OpCommand(Op o) : op(std::move(o)) {}
+  void checkPreconditions(const GenState& s) const override { RC_PRE(s.allows(op)); }
+  void apply(GenState& s) const override { s.apply(op); }
+  void run(const GenState&, Sut& sut) const override { sut.run(op); }
+  void show(std::ostream& os) const override { os << op; }
+  Op op;
+};
+
+// Generates one OpCommand<Sut> from the current state.
+template <typename Sut>
+auto gen_command(const GenState& s) {
+  return rc::gen::map(gen_op(s), [](Op op) {
+    return std::shared_ptr<const rc::state::Command<GenState, Sut>>(
+        std::make_shared<const OpCommand<Sut>>(std::move(op)));
+  });
+}
+
+}  // namespace stash::conformance::internal
+
+#endif  // STASH_PROPERTIES_SRC_GENERATORS_H_

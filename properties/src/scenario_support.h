@@ -1,0 +1,63 @@
+// Helpers for the deterministic scenarios: a store to run them on and a
+// Checker whose assertions compare one rendered result with one expectation,
+// so each scenario line reads like the reference text.
+#ifndef STASH_PROPERTIES_SRC_SCENARIO_SUPPORT_H_
+#define STASH_PROPERTIES_SRC_SCENARIO_SUPPORT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checks.h"
+
+namespace stash::conformance::internal {
+
+class Checker {
+ public:
+  // `result` must render as `want` ("ok [((widgets, 1), 1, 1)]",
+  // "error frontier_violation").
+  template <typename R>
+  void expect(const std::string& what, const R& result, const std::string& want) {
+    const Answer got = outcome(result);
+    if (got.text != want) fail(what + ": got " + got.detailed() + ", expected " + want);
+  }
+  // `result` must be an error with `code` whose message mentions each fact
+  // (semantics.md section 5: keep the same facts in the messages).
+  template <typename R>
+  void expect_error(const std::string& what, const R& result, ErrorCode code,
+                    const std::vector<std::string>& facts = {}) {
+    const Answer got = outcome(result);
+    expect(what, result, "error " + std::string(to_string(code)));
+    for (const std::string& fact : facts) {
+      if (!got.ok() && got.message.find(fact) == std::string::npos) {
+        fail(what + ": the message \"" + got.message + "\" does not mention " + fact);
+      }
+    }
+  }
+  void fail(const std::string& message) { failures_.push_back(message); }
+  CheckOutput output() const;
+
+ private:
+  std::vector<std::string> failures_;
+};
+
+// One scenario's store.
+struct ScenarioEnv {
+  std::unique_ptr<Harness> harness;
+  std::unique_ptr<Stash> stash;
+  Checker t;
+  // The handle for `name` through `s`; records a failure if there is none.
+  CollectionHandle coll(Stash& s, const std::string& name);
+  CollectionHandle coll(const std::string& name) { return coll(*stash, name); }
+};
+
+using ScenarioBody = std::function<void(ScenarioEnv&)>;
+CheckDef scenario(std::string name, std::string test_name, std::optional<Capability> needs,
+                  ScenarioBody body);
+
+std::vector<CheckDef> error_row_checks();
+
+}  // namespace stash::conformance::internal
+
+#endif  // STASH_PROPERTIES_SRC_SCENARIO_SUPPORT_H_

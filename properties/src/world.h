@@ -1,0 +1,131 @@
+// A World runs operations (ops.h) against one store, through one or more
+// Stash objects, and renders every result as comparable text.
+//
+// Two kinds of world run side by side in the model-based checks:
+//   - a backend world, made from a Backend's harness (reopen and open_another
+//     go to the harness);
+//   - a model world, over one MemoryStash (or any other reference Stash),
+//     which emulates the harness events: reopen keeps the state, and with
+//     fencing, opening another object fences the older ones.
+// Results are compared by the rendered text, which carries error CODES only
+// (messages may differ between backends) and collections by NAME (handle ids
+// may differ).
+#ifndef STASH_PROPERTIES_SRC_WORLD_H_
+#define STASH_PROPERTIES_SRC_WORLD_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ops.h"
+#include "stash/conformance.h"
+#include "stash/stash.h"
+
+namespace stash::conformance::internal {
+
+using Coverage = std::map<std::string, std::uint64_t>;
+using ModelFactory = std::function<std::unique_ptr<Stash>()>;
+
+// The default model: a fresh MemoryStash.
+std::unique_ptr<Stash> make_memory_model();
+
+// One result as text: "ok", "ok {3}", "ok [((k0, v1), 2, -1)]",
+// "error frontier_violation". Equal text = equal result.
+struct Answer {
+  std::string text;
+  std::optional<ErrorCode> code;  // set iff the call failed
+  std::string message;            // the error message, for reports only
+  bool ok() const { return !code.has_value(); }
+  // "error frontier_violation (seal request {2} is less than ...)".
+  std::string detailed() const;
+};
+
+std::string render(const std::vector<Update>& v);
+std::string render(const std::vector<ValueUpdate>& v);
+std::string render(const std::vector<PeekEntry>& v);
+std::string render(const std::map<Bytes, Bytes>& m);
+std::string render(const std::optional<Bytes>& v);
+std::string render(const Frontier& f);
+std::string render(Timestamp t);
+std::string render(CollectionHandle);  // "handle": ids are not compared
+
+Answer outcome(const Status& s);
+Answer failed(const Error& e);
+template <typename T>
+Answer outcome(const Result<T>& r) {
+  if (!r) return outcome(Status(std::unexpected(r.error())));
+  return {"ok " + render(*r), std::nullopt, ""};
+}
+
+// Everything the interface lets one read about one collection.
+struct CollectionView {
+  Result<Frontier> since;
+  Result<Frontier> upper;
+  Result<std::vector<Update>> iter;
+  std::map<Bytes, Result<std::vector<ValueUpdate>>> iter_key;
+  Result<Timestamp> peek_ts;
+  Result<std::vector<PeekEntry>> peek;
+  Result<std::map<Bytes, Bytes>> peek_one;
+  std::map<Bytes, Result<std::optional<Bytes>>> peek_key_one;
+  // One line per read: "c0 since: ok {0}\nc0 upper: ...".
+  std::string render(const std::string& name) const;
+};
+
+// Every collection of the alphabet, read through one Stash object.
+struct Observation {
+  std::vector<CollectionView> collections;  // index = CollRef
+  std::string render() const;
+};
+
+// The keys the kit writes: "k0", "k1", ...
+std::vector<Bytes> key_alphabet(int keys);
+
+class World {
+ public:
+  // A fresh store of `backend` (one new Harness per World).
+  static Result<std::unique_ptr<World>> open(const Backend& backend);
+  // A model store; `caps` says which harness events it emulates.
+  static std::unique_ptr<World> model(const ModelFactory& make_model, Capabilities caps);
+
+  ~World();
+
+  // Runs `op`; counts it in *coverage if set.
+  Answer execute(const Op& op);
+  // Reads every collection c0..c{collections-1} through object `stash`.
+  Observation observe(int stash, int collections, const std::vector<Bytes>& keys);
+  Capabilities capabilities() const { return caps_; }
+  int objects() const { return static_cast<int>(objects_.size()); }
+
+  Coverage* coverage = nullptr;
+
+ private:
+  // One Stash object of a world, with the handles it issued, by name.
+  struct Object {
+    std::shared_ptr<Stash> stash;
+    std::map<CollRef, CollectionHandle> handles;
+    bool fenced = false;  // model worlds only: every call fails with kFenced
+  };
+  World() = default;
+  Answer execute_call(Object& o, const Call& call);
+  Answer reopen();
+  Answer open_another();
+  Result<CollectionHandle> handle(Object& o, CollRef c);
+  CollectionHandle bogus_handle() const;
+  Result<std::unique_ptr<Object>> adopt(Result<std::unique_ptr<Stash>> stash);
+  void count(const Op& op, const Answer& out);
+
+  std::unique_ptr<Harness> harness_;  // null for a model world
+  std::shared_ptr<Stash> model_;      // the one store of a model world
+  Capabilities caps_;
+  std::vector<std::unique_ptr<Object>> objects_;
+  std::set<std::int64_t> issued_;  // every handle id any object returned
+};
+
+}  // namespace stash::conformance::internal
+
+#endif  // STASH_PROPERTIES_SRC_WORLD_H_
