@@ -1,0 +1,22 @@
+// CRC32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum of every
+// snapshot and log record (docs/durable-format.md). Chosen over zlib's CRC32
+// for its better error detection on the short messages we checksum, and
+// because it is what LevelDB, ext4 and iSCSI use, so its test vectors are
+// well known: crc32c("123456789") == 0xE3069283.
+#ifndef STASH_MODEL_DURABLE_CRC32C_H_
+#define STASH_MODEL_DURABLE_CRC32C_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace stash::durable {
+
+// The CRC32C of `data` continued from the CRC `crc` of the bytes before it:
+// crc32c_extend(crc32c(a), b) == crc32c(a + b).
+std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data);
+
+inline std::uint32_t crc32c(std::string_view data) { return crc32c_extend(0, data); }
+
+}  // namespace stash::durable
+
+#endif  // STASH_MODEL_DURABLE_CRC32C_H_

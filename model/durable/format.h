@@ -1,0 +1,70 @@
+// The framing shared by the snapshot and the log: a file header, then
+// checksummed records. The grammar is docs/durable-format.md; this file and
+// format.cc are the code that writes and checks it.
+#ifndef STASH_MODEL_DURABLE_FORMAT_H_
+#define STASH_MODEL_DURABLE_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stash/error.h"
+
+namespace stash::durable {
+
+// Magic numbers: the first four bytes of each kind of file.
+inline constexpr std::string_view kSnapshotMagic = "SSNP";
+inline constexpr std::string_view kLogMagic = "SLOG";
+// The format version this build writes and the newest it reads.
+inline constexpr std::uint32_t kFormatVersion = 1;
+
+// header := magic[4] version:u32 generation:u64 header_crc:u32
+inline constexpr std::size_t kFileHeaderBytes = 20;
+// record := length:u32 payload_crc:u32 header_crc:u32 payload[length]
+inline constexpr std::size_t kRecordHeaderBytes = 12;
+// Larger records are refused on write and taken as corruption on read, so a
+// damaged length field cannot make the reader allocate gigabytes.
+inline constexpr std::uint32_t kRecordBytesMax = 1u << 30;
+
+// Appends a file header / a framed record to `out`.
+void append_file_header(std::string_view magic, std::uint64_t generation, std::string& out);
+void append_record(std::string_view payload, std::string& out);
+
+// One record's payload and where its frame starts in the file.
+struct Frame {
+  std::size_t offset = 0;
+  std::string_view payload;
+};
+
+// A file split into frames, every checksum checked.
+struct Frames {
+  std::uint64_t generation = 0;
+  std::vector<Frame> records;
+  // Bytes from the start of the file through the last good record.
+  std::size_t valid_bytes = 0;
+  // A torn record followed the last good one and was dropped (logs only).
+  bool torn_tail = false;
+};
+
+// Splits `file` (read from `path`) into frames. With `torn_tail_ok` (the
+// log), a record cut short or left garbled by a crash mid-append at the very
+// end of the file is dropped; everything else that does not check out is
+// kCorruption naming `path` and the byte offset.
+Result<Frames> read_frames(std::string_view file, std::string_view magic,
+                           const std::string& path, bool torn_tail_ok);
+
+// kCorruption "<path> at byte <offset>: <what>".
+Error corruption(const std::string& path, std::size_t offset, std::string_view what);
+
+// Little-endian fixed-width integers for the framing (payloads use the
+// order-preserving codecs of stash/codec.h instead).
+void put_u32(std::uint32_t value, std::string& out);
+void put_u64(std::uint64_t value, std::string& out);
+std::uint32_t get_u32(std::string_view bytes);  // Reads bytes[0..4).
+std::uint64_t get_u64(std::string_view bytes);  // Reads bytes[0..8).
+
+}  // namespace stash::durable
+
+#endif  // STASH_MODEL_DURABLE_FORMAT_H_

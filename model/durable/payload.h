@@ -1,0 +1,57 @@
+// The pieces every record payload is built from, in the order-preserving
+// codecs of stash/codec.h (docs/durable-format.md, "Payload fields").
+#ifndef STASH_MODEL_DURABLE_PAYLOAD_H_
+#define STASH_MODEL_DURABLE_PAYLOAD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stash/codec.h"
+#include "stash/frontier.h"
+#include "stash/update.h"
+
+namespace stash::durable {
+
+// frontier := optional<int64>: 0x00 for {}, 0x01 t for {t}.
+void put_frontier(const Frontier& frontier, std::string& out);
+// update := key:bytes value:bytes time:int64 diff:int64
+void put_updates(const std::vector<Update>& updates, std::string& out);  // count update*
+
+// Reads a payload front to back. The first failure sticks: later reads
+// return defaults, and error() says what went wrong and where.
+class PayloadReader {
+ public:
+  explicit PayloadReader(std::string_view payload) : all_(payload), rest_(payload) {}
+
+  template <typename T>
+  T read() {
+    if (error_) return T{};
+    auto value = Codec<T>::decode(rest_);
+    if (!value) {
+      fail(value.error().message());
+      return T{};
+    }
+    return std::move(*value);
+  }
+  Frontier frontier();
+  std::vector<Update> updates();
+  // Fails unless the whole payload was read.
+  void expect_end();
+  void fail(std::string what);
+
+  bool ok() const { return !error_.has_value(); }
+  // kCorruption "payload byte N: <what>".
+  Error error() const;
+
+ private:
+  std::string_view all_;
+  std::string_view rest_;
+  std::optional<std::string> error_;
+};
+
+}  // namespace stash::durable
+
+#endif  // STASH_MODEL_DURABLE_PAYLOAD_H_

@@ -1,0 +1,184 @@
+#include "fault_env.h"
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+namespace stash::test {
+namespace {
+
+Error io(const std::string& what, int err) {
+  return Error(ErrorCode::kIoError, what + ": " + std::strerror(err) + " (injected)");
+}
+
+class FaultFile final : public WritableFile {
+ public:
+  FaultFile(FaultEnv* env, std::string path, std::shared_ptr<FaultEnv::Inode> inode)
+      : env_(env), path_(std::move(path)), inode_(std::move(inode)) {}
+  Status append(std::string_view data) override { return env_->file_append(inode_, path_, data); }
+  Status sync() override { return env_->file_sync(inode_, path_); }
+  Status close() override { return {}; }
+
+ private:
+  FaultEnv* env_;
+  std::string path_;
+  std::shared_ptr<FaultEnv::Inode> inode_;
+};
+
+class NoLock final : public FileLock {};
+
+}  // namespace
+
+void FaultEnv::crash_at_sync(int k) {
+  std::lock_guard lock(mutex_);
+  crash_at_ = k;
+}
+
+void FaultEnv::fail_nth(int n, int err) {
+  std::lock_guard lock(mutex_);
+  fail_at_ = n;
+  fail_errno_ = err;
+}
+
+void FaultEnv::set_sync_delay(std::chrono::microseconds delay) {
+  std::lock_guard lock(mutex_);
+  sync_delay_ = delay;
+}
+
+int FaultEnv::sync_points() const {
+  std::lock_guard lock(mutex_);
+  return sync_points_;
+}
+
+int FaultEnv::fallible_calls() const {
+  std::lock_guard lock(mutex_);
+  return fallible_calls_;
+}
+
+bool FaultEnv::crashed() const {
+  std::lock_guard lock(mutex_);
+  return crashed_;
+}
+
+void FaultEnv::restart(Tear tear) {
+  std::lock_guard lock(mutex_);
+  entries_ = durable_entries_;
+  for (auto& [path, inode] : entries_) {
+    std::string kept = inode->durable;
+    if (inode == last_appended_ && tear != Tear::kNone && inode->data.size() > kept.size()) {
+      const std::size_t pending = inode->data.size() - kept.size();
+      if (tear == Tear::kPrefix) kept += inode->data.substr(kept.size(), (pending + 1) / 2);
+      else kept += std::string(pending, '\0');
+    }
+    // A fresh inode: files still open by a dead stash must not write here.
+    entries_[path] = std::make_shared<Inode>(Inode{kept, kept});
+  }
+  durable_entries_ = entries_;
+  last_appended_.reset();
+  sync_points_ = fallible_calls_ = crash_at_ = fail_at_ = 0;
+  crashed_ = false;
+}
+
+std::string FaultEnv::contents(const std::string& path) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(path);
+  return it == entries_.end() ? std::string() : it->second->data;
+}
+
+void FaultEnv::set_contents(const std::string& path, std::string data) {
+  std::lock_guard lock(mutex_);
+  auto inode = std::make_shared<Inode>(Inode{data, data});
+  entries_[path] = inode;
+  durable_entries_[path] = inode;
+}
+
+Status FaultEnv::fault_point(const std::string& what, bool is_sync, std::string_view data,
+                             Inode* partial) {
+  if (crashed_) return std::unexpected(io(what + " after the simulated crash", EIO));
+  if (is_sync && ++sync_points_ == crash_at_) {
+    crashed_ = true;
+    return std::unexpected(io(what + " at the simulated crash", EIO));
+  }
+  if (++fallible_calls_ != fail_at_) return {};
+  if (partial != nullptr && fail_errno_ == ENOSPC) partial->data += data.substr(0, data.size() / 2);
+  return std::unexpected(io(what, fail_errno_));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultEnv::new_writable_file(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (auto ok = fault_point("create " + path, false); !ok) return std::unexpected(ok.error());
+  auto inode = std::make_shared<Inode>();
+  entries_[path] = inode;
+  return std::make_unique<FaultFile>(this, path, inode);
+}
+
+Status FaultEnv::file_append(const std::shared_ptr<Inode>& inode, const std::string& path,
+                             std::string_view data) {
+  std::lock_guard lock(mutex_);
+  last_appended_ = inode;
+  if (auto ok = fault_point("append " + path, false, data, inode.get()); !ok) return ok;
+  inode->data += data;
+  return {};
+}
+
+Status FaultEnv::file_sync(const std::shared_ptr<Inode>& inode, const std::string& path) {
+  std::chrono::microseconds delay;
+  {
+    std::lock_guard lock(mutex_);
+    delay = sync_delay_;
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  std::lock_guard lock(mutex_);
+  if (auto ok = fault_point("sync " + path, true); !ok) {
+    // Writeback failed: the pending bytes are gone, though still visible.
+    if (!crashed_) inode->durable += std::string(inode->data.size() - inode->durable.size(), '\0');
+    return ok;
+  }
+  inode->durable = inode->data;
+  return {};
+}
+
+Result<std::string> FaultEnv::read_file(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (crashed_) return std::unexpected(io("read " + path + " after the simulated crash", EIO));
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return fail(ErrorCode::kNotFound, "no file " + path);
+  return it->second->data;
+}
+
+bool FaultEnv::file_exists(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  return entries_.contains(path);
+}
+
+Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mutex_);
+  if (auto ok = fault_point("rename " + from, false); !ok) return ok;
+  auto it = entries_.find(from);
+  if (it == entries_.end()) return fail(ErrorCode::kIoError, "rename: no file " + from);
+  entries_[to] = it->second;
+  entries_.erase(from);
+  return {};
+}
+
+Status FaultEnv::remove_file(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (crashed_) return std::unexpected(io("remove after the simulated crash", EIO));
+  entries_.erase(path);
+  return {};
+}
+
+Status FaultEnv::create_dir(const std::string&) { return {}; }
+
+Status FaultEnv::sync_dir(const std::string& dir) {
+  std::lock_guard lock(mutex_);
+  if (auto ok = fault_point("sync directory " + dir, true); !ok) return ok;
+  durable_entries_ = entries_;
+  return {};
+}
+
+Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string&) {
+  return std::make_unique<NoLock>();
+}
+
+}  // namespace stash::test
