@@ -11,6 +11,15 @@ if(TARGET stash_sqlite)
 else()
   set(STASH_INSTALL_SQLITE OFF)
 endif()
+# The PostgreSQL backend's headers; its config then needs libpq.
+if(TARGET stash_postgres)
+  install(FILES impl/postgres/include/stash/postgres_stash.h
+                impl/postgres/include/stash/postgres_connection.h
+          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/stash)
+  set(STASH_INSTALL_POSTGRES ON)
+else()
+  set(STASH_INSTALL_POSTGRES OFF)
+endif()
 # The conformance kit (built with the tests) is installed too, so a backend
 # written elsewhere can run it; its config then needs GTest and RapidCheck.
 if(TARGET stash_conformance)

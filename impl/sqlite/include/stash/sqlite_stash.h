@@ -1,0 +1,150 @@
+// SqliteStash: the durable embedded backend, one stash per SQLite file.
+//
+// Every call is one SQLite transaction: writes take the write lock up front
+// (BEGIN IMMEDIATE) and commit before returning; reads, the peeks included,
+// see one consistent snapshot. Batch calls (update_many, append, seal_batch,
+// compact_batch, consolidate_batch) are one transaction each, so atomic.
+//
+// Durability: with the default options (WAL, synchronous=FULL) a call that
+// returns ok survives a process crash and a power loss (INV-7). See
+// SqliteOptions::synchronous for what relaxing it loses.
+//
+// Several SqliteStash objects may use one file, from one process or several.
+// Opening a writer fences every older writer on the file: their next call
+// fails with kFenced, and so do all later ones (the only unrecoverable
+// error). A read-only open fences nobody and is never fenced.
+//
+// The file format (schema, application_id, format version) is documented in
+// src/schema.cc.
+//
+// Thread-safe: calls on one object from several threads are serialized.
+#ifndef STASH_SQLITE_STASH_H_
+#define STASH_SQLITE_STASH_H_
+
+#include <memory>
+#include <string>
+
+#include "stash/stash.h"
+
+namespace stash {
+
+struct SqliteOptions {
+  // When to fsync (SQLite's PRAGMA synchronous, in WAL mode).
+  enum class Synchronous {
+    // Default. Every commit syncs the write-ahead log before returning: an ok
+    // call survives a process crash and a power loss.
+    kFull,
+    // Commits do not sync; the log is synced at checkpoints. An ok call
+    // survives a process crash, but a power loss (or OS crash) may roll the
+    // store back to an earlier state: the most recent calls are lost, as a
+    // whole and in order. The file stays consistent.
+    kNormal,
+    // Never syncs (not even the directory of a new file). A process crash
+    // loses nothing; a power loss may lose recent calls and may corrupt the
+    // file. For throwaway stores and tests only.
+    kOff,
+  };
+
+  // Open for reading only: every write fails with kInvalidArgument, a missing
+  // collection is kNotFound, and the open fences nobody. The file must exist
+  // and be a stash. Default false.
+  bool read_only = false;
+
+  // Create an empty stash if `path` does not exist. If false, a missing file
+  // is kNotFound. Ignored when read_only. Default true.
+  bool create_if_missing = true;
+
+  // How long a call waits for a lock held by another connection (another
+  // writer, or a checkpoint) before failing with kUnavailable. The call then
+  // had no effect. Default 5000 ms.
+  int busy_timeout_ms = 5000;
+
+  // Durability of ok calls against power loss; see Synchronous. Default kFull.
+  Synchronous synchronous = Synchronous::kFull;
+
+  // Run PRAGMA quick_check when opening, so that a truncated or garbled file
+  // fails open with kCorruption instead of failing some later read. Costs a
+  // read of the whole file (a stash is small). Default true.
+  bool verify_on_open = true;
+
+  // The SQLite VFS to open the file through, by registered name; empty means
+  // SQLite's default. A seam for tests that inject I/O failures and
+  // simulated power loss. Default empty.
+  std::string vfs_name;
+};
+
+class SqliteStash final : public Stash {
+ public:
+  // Opens the stash in the SQLite file at `path`, creating it if missing
+  // (options.create_if_missing). A writer open fences every older writer.
+  // Nothing in an existing file is changed unless it checks out as a stash.
+  // Errors:
+  //   kNotFound         `path` does not exist and may not be created.
+  //   kInvalidArgument  the file is an SQLite database but not a stash
+  //                     ("invalid application id: N"), or a stash of a newer
+  //                     format version than this library reads.
+  //   kCorruption       the file is not an SQLite database (garbage), is
+  //                     truncated, or fails verification.
+  //   kIoError          missing directory, permission denied, read-only file
+  //                     or file system (for a writer), other OS failures.
+  //   kUnavailable      another connection held a lock past busy_timeout_ms.
+  static Result<std::unique_ptr<SqliteStash>> open(const std::string& path,
+                                                   const SqliteOptions& options = {});
+
+  ~SqliteStash() override;
+  SqliteStash(const SqliteStash&) = delete;
+  SqliteStash& operator=(const SqliteStash&) = delete;
+
+  // Required operations; see stash.h for each contract. In addition to the
+  // errors listed there, every call may fail with:
+  //   kFenced       a newer writer opened the file (this and every later call).
+  //   kUnavailable  a lock wait exceeded busy_timeout_ms; nothing changed.
+  //   kIoError      the OS failed a read, write or sync; nothing changed,
+  //                 except that a failed sync may leave the call applied after
+  //                 a crash (as if it had returned ok).
+  //   kCorruption   the file does not check out.
+  //   kInvalidArgument  a write on a read-only stash.
+  Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<Update>> iter(CollectionHandle c) override;
+  Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status update_many(CollectionHandle c, std::span<const Update> entries) override;
+  Status seal(CollectionHandle c, Frontier new_upper) override;
+  Status compact(CollectionHandle c, Frontier new_since) override;
+  // Work is proportional to the stored updates at or before since.
+  Status consolidate(CollectionHandle c) override;
+  Result<Frontier> since(CollectionHandle c) override;
+  Result<Frontier> upper(CollectionHandle c) override;
+  Status append(std::span<const AppendBatch> batches) override;
+
+  // Provided operations, overridden to run as one transaction each.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status seal_batch(std::span<const FrontierRequest> seals) override;
+  Status compact_batch(std::span<const FrontierRequest> compactions) override;
+  Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+  // The settings the connection actually runs with, read back from SQLite
+  // (for diagnostics and for tests of the defaults).
+  struct Settings {
+    std::string journal_mode;  // "wal"
+    int synchronous = 0;       // 0 OFF, 1 NORMAL, 2 FULL
+    bool foreign_keys = false;
+    int busy_timeout_ms = 0;
+    bool read_only = false;
+  };
+  Result<Settings> settings();
+
+  class Impl;  // Defined in sqlite_stash.cc.
+
+ private:
+  explicit SqliteStash(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stash
+
+#endif  // STASH_SQLITE_STASH_H_
