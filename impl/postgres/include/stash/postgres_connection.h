@@ -1,0 +1,119 @@
+// The connection seam of PostgresStash: everything the backend asks of a
+// PostgreSQL connection, as a small interface with a libpq implementation and
+// a forwarding wrapper, so that a test overrides only what it breaks (drop
+// the connection before COMMIT, or after COMMIT was sent but before its
+// reply), the way LevelDB's EnvWrapper serves its fault-injection Env.
+#ifndef STASH_POSTGRES_CONNECTION_H_
+#define STASH_POSTGRES_CONNECTION_H_
+
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stash::postgres {
+
+// A PostgreSQL type OID for parameters (the few the backend sends).
+enum class Type : unsigned {
+  kBytea = 17,
+  kInt8 = 20,
+  kText = 25,
+  kByteaArray = 1001,
+  kInt8Array = 1016,
+};
+
+// One parameter in PostgreSQL's binary format; nullopt is SQL NULL.
+struct Param {
+  Type type;
+  std::optional<std::string> binary;
+};
+
+// One statement of a pipeline: SQL text with $1.. placeholders and its
+// parameters. Results come back in binary format.
+struct Query {
+  const std::string* sql;  // Owned by the caller; must outlive the call.
+  std::vector<Param> params;
+};
+
+// The rows one statement returned (none for a command), each cell in binary
+// format, nullopt for NULL.
+struct Rows {
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
+// Why a request failed, as the server or libpq said it.
+struct DbError {
+  std::string sqlstate;   // "40001", ...; empty when libpq reports it
+  std::string message;
+  // The connection is gone (or unusable): a new one is needed. Whether the
+  // server executed what was sent is unknown.
+  bool connection_lost = false;
+  // The request can never succeed as given: an unparsable conninfo, refused
+  // authentication, a database or role that does not exist.
+  bool invalid_argument = false;
+};
+
+template <typename T>
+using DbResult = std::expected<T, DbError>;
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Sends every query, then one Sync, and reads every result: one round trip.
+  // Returns one Rows per query, or the first error (the server skipped the
+  // queries after it).
+  virtual DbResult<std::vector<Rows>> pipeline(std::span<const Query> queries) = 0;
+
+  // Runs `script` (several statements without parameters) with the simple
+  // query protocol, for schema setup and session settings.
+  virtual DbResult<void> exec(const std::string& script) = 0;
+
+  // True while a transaction is open or failed on this connection.
+  virtual bool in_transaction() const = 0;
+
+  // `name` quoted as an SQL identifier (PQescapeIdentifier).
+  virtual DbResult<std::string> quote_identifier(std::string_view name) = 0;
+};
+
+// Makes connections: the first when a stash opens, and one per reconnect.
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual DbResult<std::unique_ptr<Connection>> connect() = 0;
+};
+
+// Connects with libpq. `conninfo` is checked by connect(); a connect_timeout_s
+// > 0 overrides the conninfo's connect_timeout.
+std::shared_ptr<Connector> libpq_connector(std::string conninfo, int connect_timeout_s);
+
+// Forwards every call to another connection; override what a test breaks.
+class ForwardingConnection : public Connection {
+ public:
+  explicit ForwardingConnection(std::unique_ptr<Connection> target)
+      : target_(std::move(target)) {}
+  DbResult<std::vector<Rows>> pipeline(std::span<const Query> queries) override {
+    return target_->pipeline(queries);
+  }
+  DbResult<void> exec(const std::string& script) override { return target_->exec(script); }
+  bool in_transaction() const override { return target_->in_transaction(); }
+  DbResult<std::string> quote_identifier(std::string_view name) override {
+    return target_->quote_identifier(name);
+  }
+
+ protected:
+  Connection* target() { return target_.get(); }
+  // Closes the real connection (the server rolls back an open transaction).
+  void drop_target() { target_.reset(); }
+
+ private:
+  std::unique_ptr<Connection> target_;
+};
+
+}  // namespace stash::postgres
+
+#endif  // STASH_POSTGRES_CONNECTION_H_

@@ -1,0 +1,148 @@
+// PostgresStash: the networked backend, one stash per PostgreSQL schema.
+//
+// Every call is one SERIALIZABLE transaction of at most two round trips
+// (pipelined prepared statements): reads are one round trip, writes two (read
+// the frontiers, then write and COMMIT). Batch calls (update_many, append,
+// seal_batch, compact_batch, consolidate_batch) are one transaction each, so
+// atomic; the peeks are one snapshot each.
+//
+// Durability: a call that returns ok was committed by the server (INV-7 as far
+// as the server's own durability settings go).
+//
+// Failures the network adds, and what the caller sees:
+//   - serialization failures (40001) and deadlocks (40P01) are retried with
+//     exponential backoff, PostgresOptions::max_retries times, then the call
+//     fails with kUnavailable and had no effect;
+//   - a connection lost before COMMIT was sent: reconnect and retry (bounded),
+//     then kUnavailable, no effect;
+//   - a connection lost after COMMIT was sent: reconnect and read this
+//     writer's commit counter (written by every write transaction) to learn
+//     whether the commit landed; landed -> ok, did not -> retry. It never
+//     applies a write twice. If it cannot reconnect within the retries the
+//     call fails with kOutcomeUnknown: it took effect entirely or not at all.
+//
+// Several PostgresStash objects may share one schema, from one process or
+// many. Opening a writer fences every older writer on the schema: their next
+// call fails with kFenced and writes nothing, as do all later ones (the only
+// unrecoverable error). A read-only open fences nobody and is never fenced.
+//
+// The schema (tables, format version) is documented in src/schema.cc.
+//
+// Thread-safe: calls on one object from several threads are serialized.
+#ifndef STASH_POSTGRES_STASH_H_
+#define STASH_POSTGRES_STASH_H_
+
+#include <memory>
+#include <string>
+
+#include "stash/stash.h"
+
+namespace stash {
+
+namespace postgres {
+class Connector;  // The connection seam: stash/postgres_connection.h.
+}
+
+struct PostgresOptions {
+  // The PostgreSQL schema holding this stash's tables, so that many stashes
+  // share one database. Any string; it is quoted with PQescapeIdentifier,
+  // never spliced raw. Created if missing (unless read_only). Default "stash".
+  std::string schema = "stash";
+
+  // Open for reading only: every write fails with kInvalidArgument, a missing
+  // collection is kNotFound, the schema must already hold a stash (else
+  // kNotFound), and the open fences nobody. Default false.
+  bool read_only = false;
+
+  // How long opening (and each reconnect) waits for the server, in seconds;
+  // 0 leaves libpq's connect_timeout (from the conninfo, or none). An
+  // unreachable server fails open with kUnavailable after at most this long,
+  // and a refused connection fails at once. Default 5.
+  int connect_timeout_s = 5;
+
+  // How often a call is retried after a serialization failure, deadlock or
+  // lost connection before it fails with kUnavailable (or kOutcomeUnknown,
+  // see above). 0 means try once. Default 10.
+  int max_retries = 10;
+
+  // Backoff between retries: the first wait, doubled each retry up to
+  // backoff_max_ms, with up to 50% random jitter. Defaults 10 ms and 1000 ms
+  // (10 retries wait about 4.5 s in all: enough for a server restart).
+  int backoff_initial_ms = 10;
+  int backoff_max_ms = 1000;
+
+  // The server's statement_timeout for this stash's connections; a statement
+  // (a lock wait included) running longer fails the call with kUnavailable,
+  // no effect. 0 means none. Default 30000 ms.
+  int statement_timeout_ms = 30000;
+};
+
+class PostgresStash final : public Stash {
+ public:
+  // Connects with the libpq connection string `conninfo` ("host=... dbname=..."
+  // or "postgresql://..."; TLS and every other setting as libpq documents),
+  // creates the schema's tables if missing, and (unless read_only) fences every
+  // older writer on the schema. Never retries a failed connection.
+  // Errors:
+  //   kInvalidArgument  `conninfo` does not parse; authentication was refused
+  //                     (SQLSTATE class 28, or libpq's message); the schema
+  //                     holds a stash of a newer format version.
+  //   kUnavailable      the server is unreachable, refused the connection, or
+  //                     did not answer within connect_timeout_s.
+  //   kNotFound         read_only and the schema holds no stash.
+  //   kInternal         any other server error (SQLSTATE in the message).
+  static Result<std::unique_ptr<PostgresStash>> open(const std::string& conninfo,
+                                                     const PostgresOptions& options = {});
+
+  // As open, but every connection (the first and each reconnect) comes from
+  // `connector`: the seam through which tests drop connections at chosen
+  // points (see stash/postgres_connection.h).
+  static Result<std::unique_ptr<PostgresStash>> open_with(
+      std::shared_ptr<postgres::Connector> connector, const PostgresOptions& options = {});
+
+  ~PostgresStash() override;
+  PostgresStash(const PostgresStash&) = delete;
+  PostgresStash& operator=(const PostgresStash&) = delete;
+
+  // Required operations; see stash.h for each contract. In addition to the
+  // errors listed there, every call may fail with:
+  //   kFenced           a newer writer opened the schema (this and every
+  //                     later call).
+  //   kUnavailable      the retries ran out (serialization failures, lost
+  //                     connections, statement timeout); no effect.
+  //   kOutcomeUnknown   COMMIT was sent and its outcome could not be learned.
+  //   kInvalidArgument  a write on a read-only stash.
+  //   kInternal         an unexpected server error (SQLSTATE in the message).
+  Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<Update>> iter(CollectionHandle c) override;
+  Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status update_many(CollectionHandle c, std::span<const Update> entries) override;
+  Status seal(CollectionHandle c, Frontier new_upper) override;
+  Status compact(CollectionHandle c, Frontier new_since) override;
+  // Rewrites only the stored updates at or before since.
+  Status consolidate(CollectionHandle c) override;
+  Result<Frontier> since(CollectionHandle c) override;
+  Result<Frontier> upper(CollectionHandle c) override;
+  Status append(std::span<const AppendBatch> batches) override;
+
+  // Provided operations, overridden to run as one transaction each.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c,
+                                            const Bytes& key) override;
+  Status seal_batch(std::span<const FrontierRequest> seals) override;
+  Status compact_batch(std::span<const FrontierRequest> compactions) override;
+  Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+  class Impl;  // Defined in src/postgres_stash_impl.h.
+
+ private:
+  explicit PostgresStash(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stash
+
+#endif  // STASH_POSTGRES_STASH_H_

@@ -1,0 +1,130 @@
+// Opening a PostgresStash: connect once (no retries: a bad conninfo or an
+// unreachable server fails fast), create the schema if missing, check its
+// format version, and (for a writer) bump the fence.
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "postgres_stash_impl.h"
+#include "wire.h"
+
+namespace stash {
+namespace {
+
+using postgres::Connection;
+using postgres::DbError;
+using postgres::Query;
+
+Error open_error(const DbError& e) { return postgres::classify(e, "open").error; }
+
+bool missing_relation(const DbError& e) {
+  return e.sqlstate == "42P01" || e.sqlstate == "3F000";  // undefined table / schema
+}
+
+std::string random_nonce() {
+  std::random_device device;
+  std::string nonce;
+  for (int i = 0; i < 16; ++i) nonce.push_back(static_cast<char>(device() & 0xff));
+  return nonce;
+}
+
+// Runs `step` until it succeeds or fails with something a retry cannot fix.
+// Concurrent opens of one schema collide (duplicate objects, serialization
+// failures); a bounded number of retries sorts them out.
+template <typename Step>
+auto retried(const PostgresOptions& options, Step step) -> decltype(step()) {
+  for (int attempt = 0;; ++attempt) {
+    auto result = step();
+    if (result || attempt >= options.max_retries ||
+        postgres::classify(result.error(), "open").next != postgres::Next::kRetry) {
+      return result;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(options.backoff_initial_ms << std::min(attempt, 6)));
+  }
+}
+
+// The stash's format version; creates the tables first if they are missing
+// and the open may write.
+Result<std::int64_t> format_version(Connection& c, const postgres::Sql& sql,
+                                    const PostgresOptions& options) {
+  const Query q{&sql.format_version, {}};
+  auto rows = c.pipeline(std::span(&q, 1));
+  if (!rows && missing_relation(rows.error()) && !options.read_only) {
+    auto created = retried(options, [&] { return c.exec(sql.create_schema); });
+    if (!created) return std::unexpected(open_error(created.error()));
+    rows = c.pipeline(std::span(&q, 1));
+  }
+  if (!rows && missing_relation(rows.error())) {
+    return fail(ErrorCode::kNotFound,
+                "postgres: open: no stash in schema \"" + options.schema + "\"");
+  }
+  if (!rows) return std::unexpected(open_error(rows.error()));
+  if (rows->at(0).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: meta row missing");
+  auto version = postgres::wire::to_int8(rows->at(0).rows[0][0]);
+  if (!version) return fail(ErrorCode::kCorruption, "postgres: open: bad format version");
+  return *version;
+}
+
+// Fences every older writer: a new epoch and nonce in the fence row, and a
+// commit counter row for the new epoch, in one transaction.
+Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
+                              const PostgresOptions& options) {
+  FenceToken token{0, random_nonce()};
+  const std::vector<Query> queries = {
+      {&sql.begin_write, {}},
+      {&sql.bump_fence, {postgres::wire::bytea(token.nonce)}},
+      {&sql.add_commit_row, {}},
+      {&sql.trim_commit_rows, {}},
+      {&sql.commit, {}},
+  };
+  auto rows = retried(options, [&]() -> postgres::DbResult<std::vector<postgres::Rows>> {
+    auto r = c.pipeline(queries);
+    if (!r && !r.error().connection_lost && c.in_transaction()) (void)c.exec(sql.rollback);
+    return r;
+  });
+  if (!rows) return std::unexpected(open_error(rows.error()));
+  if (rows->at(1).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: fence row missing");
+  auto epoch = postgres::wire::to_int8(rows->at(1).rows[0][0]);
+  if (!epoch) return fail(ErrorCode::kCorruption, "postgres: open: bad fence epoch");
+  token.epoch = *epoch;
+  return token;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresStash>> PostgresStash::open(const std::string& conninfo,
+                                                           const PostgresOptions& options) {
+  return open_with(postgres::libpq_connector(conninfo, options.connect_timeout_s), options);
+}
+
+Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
+    std::shared_ptr<postgres::Connector> connector, const PostgresOptions& options) {
+  auto c = connector->connect();
+  if (!c) return std::unexpected(open_error(c.error()));
+  Connection& conn = **c;
+  if (auto ok = postgres::set_up_session(conn, options); !ok) {
+    return std::unexpected(open_error(ok.error()));
+  }
+  auto quoted = conn.quote_identifier(options.schema);
+  if (!quoted) return std::unexpected(open_error(quoted.error()));
+  postgres::Sql sql(*quoted);
+  auto version = format_version(conn, sql, options);
+  if (!version) return std::unexpected(version.error());
+  if (*version > postgres::kFormatVersion || *version < 1) {
+    return fail(ErrorCode::kInvalidArgument,
+                "postgres: open: stash format version " + std::to_string(*version) +
+                    " in schema \"" + options.schema + "\" is not one this library reads (" +
+                    std::to_string(postgres::kFormatVersion) + ")");
+  }
+  std::optional<FenceToken> token;
+  if (!options.read_only) {
+    auto bumped = bump_fence(conn, sql, options);
+    if (!bumped) return std::unexpected(bumped.error());
+    token = std::move(*bumped);
+  }
+  auto impl = std::make_unique<Impl>(std::move(connector), std::move(*c), options,
+                                     std::move(sql), std::move(token));
+  return std::unique_ptr<PostgresStash>(new PostgresStash(std::move(impl)));
+}
+
+}  // namespace stash

@@ -1,0 +1,32 @@
+// The SQL of the PostgreSQL backend: the schema and every statement, with
+// the schema name quoted once (PQescapeIdentifier) when a stash opens.
+#ifndef STASH_IMPL_POSTGRES_SRC_SCHEMA_H_
+#define STASH_IMPL_POSTGRES_SRC_SCHEMA_H_
+
+#include <cstdint>
+#include <string>
+
+namespace stash::postgres {
+
+// The format version stamped into meta.format_version.
+inline constexpr std::int64_t kFormatVersion = 1;
+
+// Every statement, schema-qualified. Parameters are $1.. (see schema.cc).
+struct Sql {
+  explicit Sql(const std::string& quoted_schema);
+
+  std::string create_schema;  // a script: CREATE ... IF NOT EXISTS
+  std::string format_version;
+  std::string bump_fence, add_commit_row, trim_commit_rows;
+  std::string begin_write, begin_read, commit, rollback;
+  std::string claim, fence_check, recover;
+  std::string find_collection, create_collection;
+  std::string frontiers, set_frontiers;
+  std::string iter, iter_key;
+  std::string insert;
+  std::string consolidate_groups, delete_upto, delete_all;
+};
+
+}  // namespace stash::postgres
+
+#endif  // STASH_IMPL_POSTGRES_SRC_SCHEMA_H_

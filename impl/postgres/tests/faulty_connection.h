@@ -1,0 +1,108 @@
+// A connection seam that fails at chosen points, for the fault tests.
+//
+// Write transactions end with a pipeline "..., COMMIT" that does not start
+// with BEGIN (see postgres_stash_impl.h). At the commits the plan picks, the
+// connection is dropped either before that pipeline is sent (the server rolls
+// the transaction back) or after the server answered it (the commit landed,
+// the reply is lost). A dropped connection stays dead; the stash reconnects
+// through the FaultyConnector, which the plan may tell to refuse.
+#ifndef STASH_IMPL_POSTGRES_TESTS_FAULTY_CONNECTION_H_
+#define STASH_IMPL_POSTGRES_TESTS_FAULTY_CONNECTION_H_
+
+#include <mutex>
+#include <vector>
+
+#include "pg_test_util.h"
+
+namespace stash::testing {
+
+enum class FaultPoint { kNone, kBeforeCommit, kAfterCommit };
+
+struct FaultPlan {
+  std::mutex mutex;
+  // Commit pipelines seen so far, 1-based; commit n faults if faults[n] set.
+  int commits = 0;
+  std::map<int, FaultPoint> faults;
+  bool refuse_connects = false;
+  int injected_before = 0;
+  int injected_after = 0;
+
+  FaultPoint next_commit() {
+    std::lock_guard lock(mutex);
+    auto it = faults.find(++commits);
+    if (it == faults.end()) return FaultPoint::kNone;
+    (it->second == FaultPoint::kBeforeCommit ? injected_before : injected_after)++;
+    return it->second;
+  }
+};
+
+inline postgres::DbError injected(const std::string& what) {
+  return postgres::DbError{"", "injected fault: " + what, /*connection_lost=*/true};
+}
+
+class FaultyConnection : public postgres::ForwardingConnection {
+ public:
+  FaultyConnection(std::unique_ptr<postgres::Connection> target, std::shared_ptr<FaultPlan> plan)
+      : ForwardingConnection(std::move(target)), plan_(std::move(plan)) {}
+
+  postgres::DbResult<std::vector<postgres::Rows>> pipeline(
+      std::span<const postgres::Query> queries) override {
+    if (dropped_) return std::unexpected(injected("connection already dropped"));
+    const bool write_commit = !queries.empty() && *queries.back().sql == "COMMIT" &&
+                              !queries.front().sql->starts_with("BEGIN");
+    const FaultPoint point = write_commit ? plan_->next_commit() : FaultPoint::kNone;
+    if (point == FaultPoint::kBeforeCommit) {
+      drop();
+      return std::unexpected(injected("connection dropped before COMMIT was sent"));
+    }
+    auto result = ForwardingConnection::pipeline(queries);
+    if (point == FaultPoint::kAfterCommit) {
+      drop();
+      return std::unexpected(injected("connection dropped after COMMIT was sent"));
+    }
+    return result;
+  }
+  postgres::DbResult<void> exec(const std::string& script) override {
+    if (dropped_) return std::unexpected(injected("connection already dropped"));
+    return ForwardingConnection::exec(script);
+  }
+  bool in_transaction() const override {
+    return !dropped_ && ForwardingConnection::in_transaction();
+  }
+  postgres::DbResult<std::string> quote_identifier(std::string_view name) override {
+    if (dropped_) return std::unexpected(injected("connection already dropped"));
+    return ForwardingConnection::quote_identifier(name);
+  }
+
+ private:
+  void drop() {
+    dropped_ = true;
+    drop_target();
+  }
+
+  std::shared_ptr<FaultPlan> plan_;
+  bool dropped_ = false;
+};
+
+class FaultyConnector : public postgres::Connector {
+ public:
+  explicit FaultyConnector(std::shared_ptr<FaultPlan> plan)
+      : inner_(postgres::libpq_connector(server_url(), 5)), plan_(std::move(plan)) {}
+  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect() override {
+    {
+      std::lock_guard lock(plan_->mutex);
+      if (plan_->refuse_connects) return std::unexpected(injected("server unreachable"));
+    }
+    auto c = inner_->connect();
+    if (!c) return std::unexpected(c.error());
+    return std::make_unique<FaultyConnection>(std::move(*c), plan_);
+  }
+
+ private:
+  std::shared_ptr<postgres::Connector> inner_;
+  std::shared_ptr<FaultPlan> plan_;
+};
+
+}  // namespace stash::testing
+
+#endif  // STASH_IMPL_POSTGRES_TESTS_FAULTY_CONNECTION_H_
