@@ -151,9 +151,10 @@ std::string check_usage() {
          "\n"
          "Options:\n"
          "  --seed N     RapidCheck seed (default: a new one, always printed)\n"
-         "  --cases N    random cases per property and stateful test (default 100)\n"
+         "  --cases N    random cases per property and stateful test (default " +
+         std::to_string(conformance::RunOptions{}.max_success) + ")\n"
          "  --depth N    longest operation sequence the exhaustive area tries\n"
-         "               (default 3)\n"
+         "               (default " + std::to_string(conformance::RunOptions{}.exhaustive_depth) + ")\n"
          "  --area A     run only area A; repeat to run several (default: all)\n"
          "  --quiet      no progress lines on stderr\n"
          "  --help       this text\n";

@@ -153,22 +153,25 @@ TEST(PostgresFence, WritesInFlightWhileSecondWriterOpens) {
   auto a = open_or_die(options_for(schema));
   auto c = a->collection("c");
   ASSERT_TRUE(c);
-  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged_count{0};
   std::vector<std::string> acknowledged;
   std::string sequence;  // 'o' ok, 'f' fenced, 'x' other
   std::thread writer([&] {
-    for (int i = 0; !stop && i < 5000; ++i) {
+    for (int i = 0; i < 5000; ++i) {
       const std::string key = "k" + std::to_string(100000 + i);
       auto ok = a->update(*c, key, "", 1, 1);
       sequence += ok ? 'o' : ok.error().code() == ErrorCode::kFenced ? 'f' : 'x';
-      if (ok) acknowledged.push_back(key);
+      if (ok) acknowledged.push_back(key), ++acknowledged_count;
       if (!ok && ok.error().code() == ErrorCode::kFenced) break;
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // B opens while A is mid-stream: after A has had some writes acknowledged.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (acknowledged_count < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
   auto b = open_or_die(options_for(schema));
   writer.join();
-  stop = true;
   ASSERT_FALSE(acknowledged.empty());
   EXPECT_EQ(sequence.back(), 'f') << sequence;
   EXPECT_EQ(sequence.find('x'), std::string::npos) << sequence;

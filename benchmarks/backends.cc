@@ -1,0 +1,172 @@
+// The four backends as bench::Backend, and the cache of populated stores.
+#include "backends.h"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "bench_util.h"
+#include "stash/durable_memory_stash.h"
+#include "stash/memory_stash.h"
+#include "stash/postgres_stash.h"
+#include "stash/sqlite_stash.h"
+
+namespace stash::bench {
+namespace {
+
+class MemoryBackend final : public Backend {
+ public:
+  std::string name() const override { return "memory"; }
+  std::unique_ptr<Stash> create(const std::string&) override {
+    return std::make_unique<MemoryStash>();
+  }
+  void close(const std::string&, std::unique_ptr<Stash> current) override {
+    image_ = dynamic_cast<MemoryStash&>(*current).image();
+  }
+  std::unique_ptr<Stash> open(const std::string&) override {
+    return std::make_unique<MemoryStash>(image_);
+  }
+
+ private:
+  MemoryStashImage image_;
+};
+
+// DurableMemoryStash with its defaults (fdatasync per acknowledged write).
+class DurableMemoryBackend final : public Backend {
+ public:
+  std::string name() const override { return "durable_memory"; }
+  std::unique_ptr<Stash> create(const std::string& store) override {
+    std::filesystem::remove_all(path(store));
+    return must(DurableMemoryStash::open(path(store)), "open durable_memory");
+  }
+  void close(const std::string&, std::unique_ptr<Stash>) override {}
+  std::unique_ptr<Stash> open(const std::string& store) override {
+    return must(DurableMemoryStash::open(path(store)), "reopen durable_memory");
+  }
+
+ private:
+  static std::string path(const std::string& store) { return config().dir + "/" + store + ".dm"; }
+};
+
+// SqliteStash with its durable defaults: WAL, synchronous=FULL, quick_check
+// at open.
+class SqliteBackend final : public Backend {
+ public:
+  std::string name() const override { return "sqlite"; }
+  std::unique_ptr<Stash> create(const std::string& store) override {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path(store) + suffix);
+    return must(SqliteStash::open(path(store)), "open sqlite");
+  }
+  void close(const std::string&, std::unique_ptr<Stash>) override {}
+  std::unique_ptr<Stash> open(const std::string& store) override {
+    return must(SqliteStash::open(path(store)), "reopen sqlite");
+  }
+
+ private:
+  static std::string path(const std::string& store) { return config().dir + "/" + store + ".db"; }
+};
+
+// PostgresStash, one schema per store: stash_bench_<store>.
+class PostgresBackend final : public Backend {
+ public:
+  std::string name() const override { return "postgres"; }
+  std::unique_ptr<Stash> create(const std::string& store) override {
+    drop_schema(schema(store));
+    return must(PostgresStash::open(config().postgres_url, options(store)), "open postgres");
+  }
+  void close(const std::string&, std::unique_ptr<Stash>) override {}
+  std::unique_ptr<Stash> open(const std::string& store) override {
+    return must(PostgresStash::open(config().postgres_url, options(store)), "reopen postgres");
+  }
+
+ private:
+  static std::string schema(const std::string& store) { return "stash_bench_" + store; }
+  static PostgresOptions options(const std::string& store) {
+    PostgresOptions o;
+    o.schema = schema(store);
+    o.statement_timeout_ms = 0;  // 1M-entry reads may take longer than 30 s
+    return o;
+  }
+  static void drop_schema(const std::string& schema) {
+    PGconn* conn = PQconnectdb(config().postgres_url.c_str());
+    if (PQstatus(conn) != CONNECTION_OK) die("connect to postgres", PQerrorMessage(conn));
+    PGresult* r = PQexec(
+        conn, ("SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema + " CASCADE")
+                  .c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    const std::string why = PQerrorMessage(conn);
+    PQclear(r);
+    PQfinish(conn);
+    if (!ok) die("drop schema " + schema, why);
+  }
+};
+
+struct Cache {
+  std::string store;
+  std::unique_ptr<Stash> stash;
+  CollectionHandle data;
+};
+Cache& cache() {
+  static Cache c;
+  return c;
+}
+
+bool under_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) != "" && std::string(ci) != "false" && std::string(ci) != "0";
+}
+
+}  // namespace
+
+CollectionHandle fill(Stash& stash, const std::string& name, std::int64_t n) {
+  const CollectionHandle c = must(stash.collection(name), "collection");
+  // In batches of 100k: one transaction each, as a bulk load would do.
+  for (std::int64_t first = 0; first < n; first += 100'000) {
+    const std::int64_t count = std::min<std::int64_t>(100'000, n - first);
+    must(stash.update_many(c, entries(first, count, 0)), "fill");
+  }
+  must(stash.seal(c, Frontier(1)), "seal");
+  return c;
+}
+
+std::vector<std::unique_ptr<Backend>> all_backends() {
+  std::vector<std::unique_ptr<Backend>> out;
+  out.push_back(std::make_unique<MemoryBackend>());
+  out.push_back(std::make_unique<DurableMemoryBackend>());
+  out.push_back(std::make_unique<SqliteBackend>());
+  if (!config().postgres_url.empty()) {
+    out.push_back(std::make_unique<PostgresBackend>());
+  } else if (under_ci()) {
+    die("postgres benchmarks",
+        "STASH_TEST_POSTGRES_URL unset under CI=true "
+        "(run via bash ci/with-postgres)");
+  } else {
+    std::fprintf(stderr,
+                 "stash_bench: PostgreSQL benchmarks NOT RUN: STASH_TEST_POSTGRES_URL "
+                 "unset (run via bash ci/with-postgres)\n");
+  }
+  return out;
+}
+
+Populated populated(Backend& backend, std::int64_t n) {
+  const std::string store = backend.name() + "_n" + std::to_string(n);
+  Cache& c = cache();
+  if (c.store != store) {
+    drop_populated();
+    c.stash = backend.create(store);
+    c.data = fill(*c.stash, "data", n);
+    c.store = store;
+  }
+  return {c.store, c.stash.get(), c.data};
+}
+
+std::unique_ptr<Stash> take_populated() { return std::move(cache().stash); }
+void put_populated(std::unique_ptr<Stash> stash) { cache().stash = std::move(stash); }
+
+void drop_populated() {
+  cache().stash.reset();
+  cache().store.clear();
+}
+
+}  // namespace stash::bench

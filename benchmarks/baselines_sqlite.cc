@@ -1,0 +1,249 @@
+// raw_sqlite: SQLite itself doing each workload's equivalent work, with the
+// pragmas SqliteStash uses by default (WAL, synchronous=FULL, foreign_keys,
+// temp_store=MEMORY) and the same data table (WITHOUT ROWID, primary key
+// (collection_id, key, value, time), index on (collection_id, time)):
+//
+//   update        one prepared single-row INSERT, autocommit: a durable commit
+//   update_many   BEGIN, 10 prepared INSERTs, COMMIT
+//   ingest/N      BEGIN, N prepared INSERTs, COMMIT (N = 1k, 100k)
+//   iter/N        ordered scan of the collection into a std::vector<Update>
+//   peek_one/N    the same scan into a std::map<key, value>
+//   iter_key/N    the point read of one key's rows
+//   open_and_load open the file, set the pragmas, peek_one's scan
+//
+// What the stash adds on top is its frontier checks, the fence check, the
+// upsert that keeps one row per (key, value, time), and GROUP BY on reads.
+#include <sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench_util.h"
+#include "workloads.h"
+
+namespace stash::bench {
+namespace {
+
+using benchmark::State;
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Db = std::unique_ptr<sqlite3, DbClose>;
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+void check(sqlite3* db, int rc, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) die(what, sqlite3_errmsg(db));
+}
+
+void exec(sqlite3* db, const char* sql) {
+  check(db, sqlite3_exec(db, sql, nullptr, nullptr, nullptr), sql);
+}
+
+Stmt prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* s = nullptr;
+  check(db, sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr), sql);
+  return Stmt(s);
+}
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS data (collection_id INTEGER NOT NULL, key BLOB NOT NULL, "
+    "value BLOB NOT NULL, time INTEGER NOT NULL, diff ANY NOT NULL, "
+    "PRIMARY KEY (collection_id, key, value, time)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS data_by_time ON data(collection_id, time);";
+
+std::string path_of(const std::string& name) { return config().dir + "/raw_" + name + ".db"; }
+
+Db open_db(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);
+  check(raw, rc, "open raw sqlite");
+  exec(raw,
+       "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; "
+       "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
+  exec(raw, kSchema);
+  return db;
+}
+
+Db fresh_db(const std::string& name) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path_of(name) + suffix).c_str());
+  return open_db(path_of(name));
+}
+
+void insert(sqlite3* db, sqlite3_stmt* s, std::int64_t collection, const Update& u) {
+  sqlite3_bind_int64(s, 1, collection);
+  sqlite3_bind_blob(s, 2, u.key.data(), static_cast<int>(u.key.size()), SQLITE_STATIC);
+  sqlite3_bind_blob(s, 3, u.value.data(), static_cast<int>(u.value.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, u.time);
+  sqlite3_bind_int64(s, 5, u.diff);
+  check(db, sqlite3_step(s), "insert");
+  sqlite3_reset(s);
+}
+
+constexpr const char* kInsert =
+    "INSERT INTO data(collection_id, key, value, time, diff) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+Bytes blob(sqlite3_stmt* s, int i) {
+  return Bytes(static_cast<const char*>(sqlite3_column_blob(s, i)), sqlite3_column_bytes(s, i));
+}
+
+// The ordered scan of collection 1, each row handed to `row`.
+template <typename Row>
+void scan(sqlite3* db, sqlite3_stmt* s, Row row) {
+  sqlite3_bind_int64(s, 1, 1);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) row(s);
+  check(db, rc, "scan");
+  sqlite3_reset(s);
+}
+constexpr const char* kScan =
+    "SELECT key, value, time, diff FROM data WHERE collection_id = ?1 ORDER BY key, value, time";
+
+std::vector<Update> scan_all(sqlite3* db, sqlite3_stmt* s) {
+  std::vector<Update> out;
+  scan(db, s, [&](sqlite3_stmt* r) {
+    out.push_back({blob(r, 0), blob(r, 1), sqlite3_column_int64(r, 2), sqlite3_column_int64(r, 3)});
+  });
+  return out;
+}
+
+std::map<Bytes, Bytes> scan_one(sqlite3* db, sqlite3_stmt* s) {
+  std::map<Bytes, Bytes> out;
+  scan(db, s, [&](sqlite3_stmt* r) { out.emplace_hint(out.end(), blob(r, 0), blob(r, 1)); });
+  return out;
+}
+
+// The raw file holding collection 1 of n entries, built once per size.
+std::string populated_raw(std::int64_t n) {
+  static std::map<std::int64_t, bool> built;
+  const std::string name = "n" + std::to_string(n);
+  if (!built[n]) {
+    Db db = fresh_db(name);
+    Stmt s = prepare(db.get(), kInsert);
+    exec(db.get(), "BEGIN");
+    for (const Update& u : entries(0, n, 0)) insert(db.get(), s.get(), 1, u);
+    exec(db.get(), "COMMIT");
+    built[n] = true;
+  }
+  return path_of(name);
+}
+
+void update(State& state) {
+  Db db = fresh_db("update");
+  Stmt s = prepare(db.get(), kInsert);
+  Timestamp t = 0;
+  for (auto _ : state) insert(db.get(), s.get(), 1, {"key", "value", t++, 1});
+  state.SetItemsProcessed(state.iterations());
+}
+
+void update_many(State& state) {
+  Db db = fresh_db("update_many");
+  Stmt s = prepare(db.get(), kInsert);
+  Timestamp t = 0;
+  for (auto _ : state) {
+    exec(db.get(), "BEGIN IMMEDIATE");
+    for (const Update& u : entries(0, 10, t)) insert(db.get(), s.get(), 1, u);
+    exec(db.get(), "COMMIT");
+    ++t;
+  }
+  state.SetItemsProcessed(state.iterations() * 10);
+}
+
+void ingest(State& state, std::int64_t n) {
+  Db db = fresh_db("ingest");
+  Stmt s = prepare(db.get(), kInsert);
+  std::int64_t collection = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto batch = entries(0, n, 0);
+    ++collection;
+    state.ResumeTiming();
+    exec(db.get(), "BEGIN IMMEDIATE");
+    for (const Update& u : batch) insert(db.get(), s.get(), collection, u);
+    exec(db.get(), "COMMIT");
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void iter(State& state, std::int64_t n) {
+  Db db = open_db(populated_raw(n));
+  Stmt s = prepare(db.get(), kScan);
+  for (auto _ : state) benchmark::DoNotOptimize(scan_all(db.get(), s.get()));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void peek_one(State& state, std::int64_t n) {
+  Db db = open_db(populated_raw(n));
+  Stmt s = prepare(db.get(), kScan);
+  for (auto _ : state) benchmark::DoNotOptimize(scan_one(db.get(), s.get()));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+void iter_key(State& state, std::int64_t n) {
+  Db db = open_db(populated_raw(n));
+  Stmt s = prepare(db.get(),
+                   "SELECT value, time, diff FROM data WHERE collection_id = 1 "
+                   "AND key = ?1 ORDER BY value, time");
+  Rng rng;
+  for (auto _ : state) {
+    const Bytes key = key_of(rng.below(n));
+    sqlite3_bind_blob(s.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    std::vector<ValueUpdate> out;
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+      out.push_back(
+          {blob(s.get(), 0), sqlite3_column_int64(s.get(), 1), sqlite3_column_int64(s.get(), 2)});
+    }
+    check(db.get(), rc, "iter_key");
+    sqlite3_reset(s.get());
+    if (out.size() != 1) die("iter_key raw_sqlite", "wrong size");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void open_and_load(State& state, std::int64_t n) {
+  const std::string path = populated_raw(n);
+  for (auto _ : state) {
+    Db db = open_db(path);
+    Stmt s = prepare(db.get(), kScan);
+    benchmark::DoNotOptimize(scan_one(db.get(), s.get()));
+  }
+}
+
+template <typename Fn>
+void reg(const std::string& name, std::int64_t n, Fn fn) {
+  std::string full = name + "/raw_sqlite" + (n >= 0 ? "/" + std::to_string(n) : "");
+  config().apply(benchmark::RegisterBenchmark(full.c_str(), [n, fn](State& s) {
+    if constexpr (std::is_invocable_v<Fn, State&>) {
+      fn(s);
+    } else {
+      fn(s, n);
+    }
+  }));
+}
+
+}  // namespace
+
+void register_sqlite_baselines() {
+  reg("update", -1, update);
+  reg("update_many", -1, update_many);
+  for (std::int64_t n : {1'000, 100'000}) {
+    if (n <= config().max_n) reg("ingest", n, ingest);
+  }
+  for (std::int64_t n : config().sizes()) {
+    reg("peek_one", n, peek_one);
+    reg("iter", n, iter);
+    reg("iter_key", n, iter_key);
+    reg("open_and_load", n, open_and_load);
+  }
+}
+
+}  // namespace stash::bench
