@@ -7,27 +7,9 @@
 namespace stash::sqlite {
 namespace {
 
-__extension__ typedef __int128 Int128;
 __extension__ typedef unsigned __int128 UInt128;
 
 constexpr int kWideBytes = 16;
-
-// The exact value of a diff column value, or nullopt if it is not one.
-std::optional<Int128> decode(sqlite3_value* v) {
-  switch (sqlite3_value_type(v)) {
-    case SQLITE_INTEGER:
-      return sqlite3_value_int64(v);
-    case SQLITE_BLOB: {
-      if (sqlite3_value_bytes(v) != kWideBytes) return std::nullopt;
-      const auto* bytes = static_cast<const unsigned char*>(sqlite3_value_blob(v));
-      UInt128 u = 0;
-      for (int i = 0; i < kWideBytes; ++i) u = (u << 8) | bytes[i];
-      return static_cast<Int128>(u);
-    }
-    default:
-      return std::nullopt;
-  }
-}
 
 void encode(sqlite3_context* ctx, Int128 sum) {
   if (sum >= std::numeric_limits<std::int64_t>::min() &&
@@ -47,8 +29,8 @@ void not_a_diff(sqlite3_context* ctx) {
 }
 
 void stash_add(sqlite3_context* ctx, int, sqlite3_value** argv) {
-  auto a = decode(argv[0]);
-  auto b = decode(argv[1]);
+  auto a = decode_diff(argv[0]);
+  auto b = decode_diff(argv[1]);
   if (!a || !b) return not_a_diff(ctx);
   encode(ctx, *a + *b);
 }
@@ -61,7 +43,7 @@ struct SumState {
 void stash_sum_step(sqlite3_context* ctx, int, sqlite3_value** argv) {
   auto* state = static_cast<SumState*>(sqlite3_aggregate_context(ctx, sizeof(SumState)));
   if (state == nullptr) return sqlite3_result_error_nomem(ctx);
-  auto d = decode(argv[0]);
+  auto d = decode_diff(argv[0]);
   if (!d) {
     state->bad = true;
     return;
@@ -78,6 +60,22 @@ void stash_sum_final(sqlite3_context* ctx) {
 }
 
 }  // namespace
+
+std::optional<Int128> decode_diff(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      return sqlite3_value_int64(v);
+    case SQLITE_BLOB: {
+      if (sqlite3_value_bytes(v) != kWideBytes) return std::nullopt;
+      const auto* bytes = static_cast<const unsigned char*>(sqlite3_value_blob(v));
+      UInt128 u = 0;
+      for (int i = 0; i < kWideBytes; ++i) u = (u << 8) | bytes[i];
+      return static_cast<Int128>(u);
+    }
+    default:
+      return std::nullopt;
+  }
+}
 
 int register_exact_diff_functions(sqlite3* db) {
   constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;

@@ -19,13 +19,22 @@
 //
 // A reader maps a BLOB result to kOutOfRange. Anything else in a diff column
 // (text, a real, a BLOB of another size) fails the statement with
-// SQLITE_CORRUPT.
+// SQLITE_CORRUPT. Readers that sum in C++ instead (the ordered scans of
+// sqlite_stash.cc) decode each stored diff with decode_diff.
 #ifndef STASH_IMPL_SQLITE_SRC_EXACT_DIFF_SQL_H_
 #define STASH_IMPL_SQLITE_SRC_EXACT_DIFF_SQL_H_
 
 #include <sqlite3.h>
 
+#include <optional>
+
 namespace stash::sqlite {
+
+__extension__ typedef __int128 Int128;
+
+// The exact value of a stored diff (an INTEGER, or a 16-byte BLOB as above),
+// or nullopt if `v` is neither: the file is corrupt.
+std::optional<Int128> decode_diff(sqlite3_value* v);
 
 // Registers stash_add and stash_sum on `db`. Returns an SQLite result code.
 int register_exact_diff_functions(sqlite3* db);

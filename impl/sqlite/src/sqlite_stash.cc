@@ -1,35 +1,31 @@
 // SqliteStash: each operation is one transaction of a few prepared statements.
-// Ordering and consolidation happen in SQL (see schema.cc for the tables and
-// exact_diff_sql.h for how diffs are summed exactly); the frontier checks are
-// the shared ones of rules.h, so errors match MemoryStash's exactly.
+// Writes and per-key reads consolidate in SQL (see schema.cc for the tables
+// and exact_diff_sql.h for how diffs are summed exactly); whole-collection
+// reads are one ordered scan consolidated in C++ (ordered_scan.h). The
+// frontier checks are the shared ones of rules.h, so errors match
+// MemoryStash's exactly.
 #include <map>
 #include <utility>
 
+#include "ordered_scan.h"
 #include "sqlite_stash_impl.h"
 #include "stash/rules.h"
 
 namespace stash {
 namespace {
 
+using sqlite::Int128;
+using sqlite::PairRows;
+
 // Every read advances times to since and sums equal (key, value, time).
 // HAVING drops zero sums; a BLOB sum (out of int64 range) is kept.
-constexpr const char* kIterSql =
-    "SELECT key, value, max(time, ?2) AS t, stash_sum(diff) AS d FROM data "
-    "WHERE collection_id = ?1 GROUP BY key, value, t HAVING d != 0 "
-    "ORDER BY key, value, t";
 constexpr const char* kIterKeySql =
     "SELECT value, max(time, ?2) AS t, stash_sum(diff) AS d FROM data "
     "WHERE collection_id = ?1 AND key = ?3 GROUP BY value, t HAVING d != 0 "
     "ORDER BY value, t";
-// The peek sums, per (key, value), the advanced groups at or before the peek
-// timestamp ?3; `wide` flags any advanced group (sealed or not) whose sum is
-// out of range, because the provided peek fails then (it reads iter first).
-constexpr const char* kPeekSql =
-    "WITH g AS (SELECT key, value, max(time, ?2) AS t, stash_sum(diff) AS d "
-    "           FROM data WHERE collection_id = ?1 GROUP BY key, value, t) "
-    "SELECT key, value, stash_sum(CASE WHEN t <= ?3 THEN d ELSE 0 END) AS s, "
-    "       max(typeof(d) = 'blob') AS wide "
-    "FROM g GROUP BY key, value ORDER BY key, value";
+// The peek of one key sums, per value, the advanced groups at or before the
+// peek timestamp ?3; `wide` flags any advanced group (sealed or not) whose sum
+// is out of range, because the provided peek fails then (it reads iter first).
 constexpr const char* kPeekKeySql =
     "WITH g AS (SELECT value, max(time, ?2) AS t, stash_sum(diff) AS d "
     "           FROM data WHERE collection_id = ?1 AND key = ?4 GROUP BY value, t) "
@@ -37,7 +33,7 @@ constexpr const char* kPeekKeySql =
     "       max(typeof(d) = 'blob') AS wide "
     "FROM g GROUP BY value ORDER BY value";
 
-// A peek row: the sealed sum of one (key, value), or of one value of a key.
+// A peek row: the sealed sum of one value of a key.
 struct PeekRow {
   Bytes key;
   Bytes value;
@@ -48,6 +44,46 @@ struct PeekRow {
 std::optional<Diff> diff_column(const sqlite::Statement& s, int i) {
   if (s.column_type(i) != SQLITE_INTEGER) return std::nullopt;
   return s.column_int(i);
+}
+
+// Calls emit(time, diff) for each non-zero advanced group of `p`, in time
+// order; the first group is at since.
+template <typename Emit>
+Status for_each_group(const PairRows& p, Timestamp since, Emit emit) {
+  if (p.any_at_since && p.at_since != 0) {
+    if (auto ok = emit(since, p.at_since); !ok) return ok;
+  }
+  for (const auto& [time, diff] : p.later) {
+    if (diff == 0) continue;  // not stored (rows never hold 0), but harmless
+    if (auto ok = emit(time, diff); !ok) return ok;
+  }
+  return {};
+}
+
+// The peek of one pair: the sum of its advanced groups at or before `ts`.
+// nullopt (out of range) if that sum, or any advanced group, sealed or not,
+// does not fit in int64: the provided peek reads iter first, which fails.
+std::optional<Int128> peek_sum(const PairRows& p, Timestamp since, Timestamp ts) {
+  Int128 sum = 0;
+  bool wide = false;
+  auto add = [&](Timestamp t, Int128 d) -> Status {
+    if (!sqlite::fits_int64(d)) wide = true;
+    if (t <= ts) sum += d;
+    return {};
+  };
+  (void)for_each_group(p, since, add);
+  if (wide || !sqlite::fits_int64(sum)) return std::nullopt;
+  return sum;
+}
+
+// The ordered scan of collection `c`, read as of `since`, one call of
+// `visit` per (key, value) pair; see ordered_scan.h.
+Status scan_collection(SqliteStash::Impl& impl, CollectionHandle c, Timestamp since,
+                       const sqlite::PairVisitor& visit) {
+  auto s = impl.statement(sqlite::kScanSql);
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, c.id);
+  return sqlite::scan_pairs(*s, since, visit);
 }
 
 }  // namespace
@@ -79,9 +115,15 @@ Status SqliteStash::Impl::check_fence() {
   return usable(false);
 }
 
+Status SqliteStash::Impl::run(const char* sql) {
+  auto s = statement(sql);
+  if (!s) return std::unexpected(s.error());
+  return s->run(sql);
+}
+
 void SqliteStash::Impl::rollback() {
   if (sqlite3_get_autocommit(db())) return;  // SQLite already rolled back
-  if (auto ok = sqlite::exec(db(), "ROLLBACK"); !ok) {
+  if (auto ok = run("ROLLBACK"); !ok) {
     broken_ = Error(ok.error().code(),
                     "stash handle unusable after a failed rollback, reopen it: " +
                         ok.error().message());
@@ -111,18 +153,36 @@ Status SqliteStash::Impl::set_since(CollectionHandle c, const Frontier& since) {
   return s->bind(1, c.id).bind(2, since).run("compact");
 }
 
-// Adds one update to the exact sum at its (key, value, time); a sum that
-// reaches zero is deleted, so rows never hold 0.
-Status SqliteStash::Impl::add(CollectionHandle c, const Update& u) {
-  auto upsert = statement(
+// Adds each update to the exact sum at its (key, value, time); a sum that
+// reaches zero is deleted, so rows never hold 0. Most updates land on a new
+// (key, value, time): a plain insert, no RETURNING, no function call. Only
+// one whose row exists (the insert did nothing) takes add_to_existing.
+Status SqliteStash::Impl::add_all(CollectionHandle c, std::span<const Update> entries) {
+  auto insert = statement(
       "INSERT INTO data(collection_id, key, value, time, diff) VALUES (?1, ?2, ?3, ?4, ?5) "
-      "ON CONFLICT DO UPDATE SET diff = stash_add(diff, excluded.diff) RETURNING diff");
-  if (!upsert) return std::unexpected(upsert.error());
-  upsert->bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).bind(5, u.diff);
-  auto row = upsert->step("update");
+      "ON CONFLICT DO NOTHING");
+  if (!insert) return std::unexpected(insert.error());
+  for (const Update& u : entries) {
+    if (u.diff == 0) continue;  // adds nothing (and a new row must not hold 0)
+    insert->reset().bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).bind(5, u.diff);
+    if (auto ok = insert->run("update"); !ok) return ok;
+    if (sqlite3_changes(db()) == 1) continue;  // inserted
+    if (auto ok = add_to_existing(c, u); !ok) return ok;
+  }
+  return {};
+}
+
+Status SqliteStash::Impl::add_to_existing(CollectionHandle c, const Update& u) {
+  auto add = statement(
+      "UPDATE data SET diff = stash_add(diff, ?5) "
+      "WHERE collection_id = ?1 AND key = ?2 AND value = ?3 AND time = ?4 RETURNING diff");
+  if (!add) return std::unexpected(add.error());
+  add->bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).bind(5, u.diff);
+  auto row = add->step("update");
   if (!row) return std::unexpected(row.error());
-  const bool zero = *row && diff_column(*upsert, 0) == Diff{0};
-  if (auto ok = upsert->run("update"); !ok) return ok;
+  if (!*row) return fail(ErrorCode::kInternal, "sqlite: update: conflicting row not found");
+  const bool zero = diff_column(*add, 0) == Diff{0};
+  if (auto ok = add->run("update"); !ok) return ok;
   if (!zero) return {};
   auto erase = statement(
       "DELETE FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3 AND time = ?4");
@@ -176,18 +236,19 @@ Result<std::vector<Update>> SqliteStash::iter(CollectionHandle c) {
     auto f = impl_->frontiers(c);
     if (!f) return std::unexpected(f.error());
     if (auto ok = rules::check_readable(f->since); !ok) return std::unexpected(ok.error());
-    auto s = impl_->statement(kIterSql);
-    if (!s) return std::unexpected(s.error());
-    s->bind(1, c.id).bind(2, f->since);
+    const Timestamp since = *f->since.element();
     std::vector<Update> out;
-    for (;;) {
-      auto row = s->step("iter");
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return out;
-      auto diff = diff_column(*s, 3);
-      if (!diff) return std::unexpected(rules::diff_out_of_range(c));
-      out.push_back({s->column_bytes(0), s->column_bytes(1), s->column_int(2), *diff});
+    auto visit = [&](const PairRows& p) -> Status {
+      return for_each_group(p, since, [&](Timestamp t, Int128 d) -> Status {
+        if (!sqlite::fits_int64(d)) return std::unexpected(rules::diff_out_of_range(c));
+        out.push_back({p.key, p.value, t, static_cast<Diff>(d)});
+        return {};
+      });
+    };
+    if (auto ok = scan_collection(*impl_, c, since, visit); !ok) {
+      return std::unexpected(ok.error());
     }
+    return out;
   });
 }
 
@@ -219,10 +280,7 @@ Status SqliteStash::update_many(CollectionHandle c, std::span<const Update> entr
     for (const Update& u : entries) {
       if (auto ok = rules::check_update_time(u.time, f->upper); !ok) return ok;
     }
-    for (const Update& u : entries) {
-      if (auto ok = impl_->add(c, u); !ok) return ok;
-    }
-    return {};
+    return impl_->add_all(c, entries);
   });
 }
 
@@ -274,9 +332,7 @@ Status SqliteStash::append(std::span<const AppendBatch> batches) {
         if (auto ok = impl_->set_since(c, *batch.since); !ok) return ok;
       }
       if (auto ok = impl_->set_upper(c, batch.upper); !ok) return ok;
-      for (const Update& u : batch.entries) {
-        if (auto ok = impl_->add(c, u); !ok) return ok;
-      }
+      if (auto ok = impl_->add_all(c, batch.entries); !ok) return ok;
     }
     return {};
   });
@@ -294,60 +350,81 @@ Result<Timestamp> SqliteStash::peek_timestamp(CollectionHandle c) {
 
 namespace {
 
-// Runs a peek statement (kPeekSql or kPeekKeySql) and collects its rows.
-Result<std::vector<PeekRow>> peek_rows(SqliteStash::Impl& impl, CollectionHandle c,
-                                       const Bytes* key) {
+// Runs kPeekKeySql for `key` and collects its rows.
+Result<std::vector<PeekRow>> peek_key_rows(SqliteStash::Impl& impl, CollectionHandle c,
+                                           const Bytes& key) {
   auto f = impl.frontiers(c);
   if (!f) return std::unexpected(f.error());
   auto ts = rules::peek_timestamp(c, f->since, f->upper);
   if (!ts) return std::unexpected(ts.error());
-  auto s = impl.statement(key ? kPeekKeySql : kPeekSql);
+  auto s = impl.statement(kPeekKeySql);
   if (!s) return std::unexpected(s.error());
   // upper > since, so since is finite here.
-  s->bind(1, c.id).bind(2, f->since).bind(3, *ts);
-  if (key) s->bind(4, *key);
-  const int first = key ? 0 : 1;  // kPeekKeySql has no key column
+  s->bind(1, c.id).bind(2, f->since).bind(3, *ts).bind(4, key);
   std::vector<PeekRow> rows;
   for (;;) {
     auto row = s->step("peek");
     if (!row) return std::unexpected(row.error());
     if (!*row) return rows;
-    rows.push_back({key ? *key : s->column_bytes(0), s->column_bytes(first),
-                    diff_column(*s, first + 1), s->column_int(first + 2) != 0});
+    rows.push_back({key, s->column_bytes(0), diff_column(*s, 1), s->column_int(2) != 0});
   }
+}
+
+// Scans collection `c` for a peek, calling emit(pair, sum) for each pair
+// with a non-zero sealed sum; kOutOfRange as soon as a pair's sum or any of
+// its advanced groups does not fit in int64.
+template <typename Emit>
+Status scan_peek(SqliteStash::Impl& impl, CollectionHandle c, Emit emit) {
+  auto f = impl.frontiers(c);
+  if (!f) return std::unexpected(f.error());
+  auto ts = rules::peek_timestamp(c, f->since, f->upper);
+  if (!ts) return std::unexpected(ts.error());
+  const Timestamp since = *f->since.element();  // upper > since: finite
+  auto visit = [&](const PairRows& p) -> Status {
+    auto sum = peek_sum(p, since, *ts);
+    if (!sum) return std::unexpected(rules::diff_out_of_range(c));
+    if (*sum != 0) emit(p, static_cast<Diff>(*sum));
+    return {};
+  };
+  return scan_collection(impl, c, since, visit);
 }
 
 }  // namespace
 
 Result<std::vector<PeekEntry>> SqliteStash::peek(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::vector<PeekEntry>> {
-    auto rows = peek_rows(*impl_, c, nullptr);
-    if (!rows) return std::unexpected(rows.error());
     std::vector<PeekEntry> out;
-    for (PeekRow& r : *rows) {
-      if (r.wide_group || !r.sum) return std::unexpected(rules::diff_out_of_range(c));
-      if (*r.sum != 0) out.push_back({std::move(r.key), std::move(r.value), *r.sum});
-    }
+    auto emit = [&](const PairRows& p, Diff sum) { out.push_back({p.key, p.value, sum}); };
+    if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());
     return out;
   });
 }
 
 Result<std::map<Bytes, Bytes>> SqliteStash::peek_one(CollectionHandle c) {
-  auto entries = peek(c);
-  if (!entries) return std::unexpected(entries.error());
-  std::map<Bytes, Bytes> out;
-  for (PeekEntry& e : *entries) {
-    if (e.diff != 1) return std::unexpected(rules::unexpected_peek_multiplicity(c));
-    if (!out.emplace(std::move(e.key), std::move(e.value)).second) {
-      return std::unexpected(rules::duplicate_peek_keys(c));
-    }
-  }
-  return out;
+  // As the provided peek_one: peek first (an out-of-range sum anywhere wins),
+  // then, entry by entry, a sum other than 1 or a repeated key fails.
+  return impl_->read([&]() -> Result<std::map<Bytes, Bytes>> {
+    std::map<Bytes, Bytes> out;
+    std::optional<Error> first_error;
+    auto emit = [&](const PairRows& p, Diff sum) {
+      if (first_error) return;
+      if (sum != 1) {
+        first_error = rules::unexpected_peek_multiplicity(c);
+      } else if (!out.empty() && std::prev(out.end())->first == p.key) {
+        first_error = rules::duplicate_peek_keys(c);
+      } else {
+        out.emplace_hint(out.end(), p.key, p.value);  // keys arrive in order
+      }
+    };
+    if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());
+    if (first_error) return std::unexpected(*first_error);
+    return out;
+  });
 }
 
 Result<std::optional<Bytes>> SqliteStash::peek_key_one(CollectionHandle c, const Bytes& key) {
   return impl_->read([&]() -> Result<std::optional<Bytes>> {
-    auto rows = peek_rows(*impl_, c, &key);
+    auto rows = peek_key_rows(*impl_, c, key);
     if (!rows) return std::unexpected(rows.error());
     // As the provided peek_key_one: iter_key fails first on any out-of-range
     // group; then, value by value, a sealed sum too wide for int64 is out of

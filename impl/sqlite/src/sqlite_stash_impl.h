@@ -5,6 +5,7 @@
 #define STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 
 #include <mutex>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -54,14 +55,15 @@ class SqliteStash::Impl {
   Result<Frontiers> frontiers(CollectionHandle c);
   Status set_upper(CollectionHandle c, const Frontier& upper);
   Status set_since(CollectionHandle c, const Frontier& since);
-  Status add(CollectionHandle c, const Update& u);
+  Status add_all(CollectionHandle c, std::span<const Update> entries);
 
  private:
   template <typename Body>
   auto transact(bool write, Body& body) -> decltype(body()) {
     std::lock_guard lock(mutex_);
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
-    if (auto ok = sqlite::exec(db(), write ? "BEGIN IMMEDIATE" : "BEGIN"); !ok) {
+    // Prepared once (the statement cache), not parsed per call.
+    if (auto ok = run(write ? "BEGIN IMMEDIATE" : "BEGIN"); !ok) {
       return std::unexpected(ok.error());
     }
     auto result = [&]() -> decltype(body()) {
@@ -69,7 +71,7 @@ class SqliteStash::Impl {
       return body();
     }();
     if (result) {
-      if (auto ok = sqlite::exec(db(), "COMMIT"); !ok) {
+      if (auto ok = run("COMMIT"); !ok) {
         rollback();
         return std::unexpected(ok.error());
       }
@@ -79,6 +81,10 @@ class SqliteStash::Impl {
     return result;
   }
 
+  // Runs the cached statement for `sql` (a string literal) to completion.
+  Status run(const char* sql);
+  // The slow path of add_all: `u` lands on a stored row.
+  Status add_to_existing(CollectionHandle c, const Update& u);
   // ok, or why no call may run: fenced, broken, or a write when read-only.
   Status usable(bool write) const;
   // kFenced (and latches it) if a newer writer replaced our fence row.
