@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   auto backends = all_backends();  // Outlives the run: workloads hold references.
   for (auto& backend : backends) register_workloads(*backend);
   register_memory_baselines();
+  register_file_baselines();
   register_sqlite_baselines();
   if (!cfg.postgres_url.empty()) register_postgres_baselines();
   benchmark::RunSpecifiedBenchmarks();

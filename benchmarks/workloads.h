@@ -15,6 +15,7 @@ void register_workloads(Backend& backend);
 void register_sqlite_baselines();
 void register_postgres_baselines();
 void register_memory_baselines();
+void register_file_baselines();
 
 }  // namespace stash::bench
 

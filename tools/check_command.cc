@@ -192,8 +192,9 @@ int run_check(std::span<const std::string_view> args, std::ostream& out,
   kit::print(report, out);
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds.count());
-  out << (report.passed() ? "PASSED" : "FAILED") << " (seed " << report.seed << ", "
-      << elapsed << ")\n";
+  // print() has already said PASSED or FAILED; add what replays the run.
+  out << "stash check " << parsed->url << " took " << elapsed << "; replay with --seed "
+      << report.seed << "\n";
   return report.passed() ? kExitOk : kExitFailed;
 }
 
