@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "exact_diff.h"
+
 namespace stash::rules {
 namespace {
 
@@ -114,6 +116,55 @@ Status check_collection_name(std::string_view name) {
     i += length;
   }
   return {};
+}
+
+Result<std::vector<PeekEntry>> peek_of(CollectionHandle c, std::span<const Update> updates,
+                                       Timestamp ts) {
+  // Sorted by (key, value, time): equal (key, value) are adjacent.
+  std::vector<PeekEntry> out;
+  internal::ExactDiff sum = 0;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const Update& u = updates[i];
+    if (u.time <= ts) sum += u.diff;
+    const bool last_of_pair = i + 1 == updates.size() || updates[i + 1].key != u.key ||
+                              updates[i + 1].value != u.value;
+    if (!last_of_pair) continue;
+    if (!internal::fits_in_diff(sum)) return std::unexpected(diff_out_of_range(c));
+    if (sum != 0) out.push_back({u.key, u.value, static_cast<Diff>(sum)});
+    sum = 0;
+  }
+  return out;
+}
+
+Result<std::map<Bytes, Bytes>> peek_one_of(CollectionHandle c, std::vector<PeekEntry> entries) {
+  std::map<Bytes, Bytes> out;
+  for (PeekEntry& e : entries) {
+    if (e.diff != 1) return std::unexpected(unexpected_peek_multiplicity(c));
+    if (!out.emplace(std::move(e.key), std::move(e.value)).second) {
+      return std::unexpected(duplicate_peek_keys(c));
+    }
+  }
+  return out;
+}
+
+Result<std::optional<Bytes>> peek_key_one_of(CollectionHandle c,
+                                             std::span<const ValueUpdate> updates, Timestamp ts) {
+  // Sorted by (value, time): sum each value's sealed diffs.
+  std::optional<Bytes> found;
+  internal::ExactDiff sum = 0;
+  for (std::size_t i = 0; i < updates.size(); ++i) {
+    const ValueUpdate& u = updates[i];
+    if (u.time <= ts) sum += u.diff;
+    const bool last_of_value = i + 1 == updates.size() || updates[i + 1].value != u.value;
+    if (!last_of_value || sum == 0) continue;
+    // As peek: a sum that does not fit is out of range before it is the
+    // wrong multiplicity.
+    if (!internal::fits_in_diff(sum)) return std::unexpected(diff_out_of_range(c));
+    if (found.has_value() || sum != 1) return std::unexpected(multiple_values_unexpected(c));
+    found = u.value;
+    sum = 0;
+  }
+  return found;
 }
 
 Error unexpected_peek_multiplicity(CollectionHandle c) {

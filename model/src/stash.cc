@@ -16,7 +16,6 @@
 
 #include <string>
 
-#include "exact_diff.h"
 #include "stash/rules.h"
 
 namespace stash {
@@ -82,60 +81,21 @@ Result<std::vector<PeekEntry>> Stash::peek(CollectionHandle c) {
   return read_sealed(*this, c, [&](Timestamp ts) -> Result<std::vector<PeekEntry>> {
     auto updates = iter(c);
     if (!updates) return std::unexpected(updates.error());
-    // iter is sorted by (key, value, time): equal (key, value) are adjacent.
-    std::vector<PeekEntry> out;
-    internal::ExactDiff sum = 0;
-    for (std::size_t i = 0; i < updates->size(); ++i) {
-      const Update& u = (*updates)[i];
-      if (u.time <= ts) sum += u.diff;
-      const bool last_of_pair = i + 1 == updates->size() ||
-                                (*updates)[i + 1].key != u.key ||
-                                (*updates)[i + 1].value != u.value;
-      if (!last_of_pair) continue;
-      if (!internal::fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
-      if (sum != 0) out.push_back({u.key, u.value, static_cast<Diff>(sum)});
-      sum = 0;
-    }
-    return out;
+    return rules::peek_of(c, *updates, ts);
   });
 }
 
 Result<std::map<Bytes, Bytes>> Stash::peek_one(CollectionHandle c) {
   auto entries = peek(c);
   if (!entries) return std::unexpected(entries.error());
-  std::map<Bytes, Bytes> out;
-  for (PeekEntry& e : *entries) {
-    if (e.diff != 1) return std::unexpected(rules::unexpected_peek_multiplicity(c));
-    if (!out.emplace(std::move(e.key), std::move(e.value)).second) {
-      return std::unexpected(rules::duplicate_peek_keys(c));
-    }
-  }
-  return out;
+  return rules::peek_one_of(c, std::move(*entries));
 }
 
 Result<std::optional<Bytes>> Stash::peek_key_one(CollectionHandle c, const Bytes& key) {
   return read_sealed(*this, c, [&](Timestamp ts) -> Result<std::optional<Bytes>> {
     auto updates = iter_key(c, key);
     if (!updates) return std::unexpected(updates.error());
-    // Sorted by (value, time): sum each value's sealed diffs.
-    std::optional<Bytes> found;
-    internal::ExactDiff sum = 0;
-    for (std::size_t i = 0; i < updates->size(); ++i) {
-      const ValueUpdate& u = (*updates)[i];
-      if (u.time <= ts) sum += u.diff;
-      const bool last_of_value =
-          i + 1 == updates->size() || (*updates)[i + 1].value != u.value;
-      if (!last_of_value || sum == 0) continue;
-      // Same order as peek: a sum that does not fit is out of range before
-      // it is the wrong multiplicity.
-      if (!internal::fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
-      if (found.has_value() || sum != 1) {
-        return std::unexpected(rules::multiple_values_unexpected(c));
-      }
-      found = u.value;
-      sum = 0;
-    }
-    return found;
+    return rules::peek_key_one_of(c, *updates, ts);
   });
 }
 

@@ -318,33 +318,14 @@ Result<std::vector<PeekEntry>> PostgresStash::peek(CollectionHandle c) {
     // the sealed sums per (key, value), which are sorted and adjacent.
     auto updates = updates_of(snap->groups, c);
     if (!updates) return std::unexpected(updates.error());
-    std::vector<PeekEntry> out;
-    wire_diff sum = 0;
-    for (std::size_t i = 0; i < updates->size(); ++i) {
-      const Update& u = (*updates)[i];
-      if (u.time <= *ts) sum += u.diff;
-      const bool last = i + 1 == updates->size() || (*updates)[i + 1].key != u.key ||
-                        (*updates)[i + 1].value != u.value;
-      if (!last) continue;
-      if (!wire::fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
-      if (sum != 0) out.push_back({u.key, u.value, static_cast<Diff>(sum)});
-      sum = 0;
-    }
-    return out;
+    return rules::peek_of(c, *updates, *ts);
   });
 }
 
 Result<std::map<Bytes, Bytes>> PostgresStash::peek_one(CollectionHandle c) {
   auto entries = peek(c);
   if (!entries) return std::unexpected(entries.error());
-  std::map<Bytes, Bytes> out;
-  for (PeekEntry& e : *entries) {
-    if (e.diff != 1) return std::unexpected(rules::unexpected_peek_multiplicity(c));
-    if (!out.emplace(std::move(e.key), std::move(e.value)).second) {
-      return std::unexpected(rules::duplicate_peek_keys(c));
-    }
-  }
-  return out;
+  return rules::peek_one_of(c, std::move(*entries));
 }
 
 Result<std::optional<Bytes>> PostgresStash::peek_key_one(CollectionHandle c, const Bytes& key) {
@@ -355,20 +336,9 @@ Result<std::optional<Bytes>> PostgresStash::peek_key_one(CollectionHandle c, con
     if (!ts) return std::unexpected(ts.error());
     auto updates = updates_of(snap->groups, c);  // as iter_key: all must fit
     if (!updates) return std::unexpected(updates.error());
-    std::optional<Bytes> found;
-    wire_diff sum = 0;
-    for (std::size_t i = 0; i < updates->size(); ++i) {
-      const Update& u = (*updates)[i];
-      if (u.time <= *ts) sum += u.diff;
-      const bool last = i + 1 == updates->size() || (*updates)[i + 1].value != u.value;
-      if (!last || sum == 0) continue;
-      // As the provided one: out of range before the wrong multiplicity.
-      if (!wire::fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
-      if (found || sum != 1) return std::unexpected(rules::multiple_values_unexpected(c));
-      found = u.value;
-      sum = 0;
-    }
-    return found;
+    std::vector<ValueUpdate> of_key;
+    for (Update& u : *updates) of_key.push_back({std::move(u.value), u.time, u.diff});
+    return rules::peek_key_one_of(c, of_key, *ts);
   });
 }
 

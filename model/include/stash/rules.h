@@ -8,7 +8,11 @@
 #ifndef STASH_RULES_H_
 #define STASH_RULES_H_
 
+#include <map>
+#include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "stash/error.h"
 #include "stash/frontier.h"
@@ -41,6 +45,24 @@ Status check_lower(CollectionHandle c, const Frontier& upper,
 
 // collection: names are arbitrary UTF-8 strings.
 Status check_collection_name(std::string_view name);
+
+// The peeks, computed from what iter / iter_key returned at the same
+// snapshot, so that every backend derives them the same way:
+//
+// peek: `updates` as iter returns them (sorted by (key, value, time)); the
+// sums of the diffs at times <= ts per (key, value), zero sums dropped.
+// Fails with kOutOfRange if a sum does not fit.
+Result<std::vector<PeekEntry>> peek_of(CollectionHandle c, std::span<const Update> updates,
+                                       Timestamp ts);
+// peek_one: `entries` as peek returns them, as a map. Fails with
+// kMultiplicity for the first entry whose diff is not 1 or whose key repeats.
+Result<std::map<Bytes, Bytes>> peek_one_of(CollectionHandle c, std::vector<PeekEntry> entries);
+// peek_key_one: `updates` as iter_key returns them (sorted by (value,
+// time)); the one value whose sealed sum is non-zero, or nullopt. Fails with
+// kOutOfRange if a sum does not fit, then kMultiplicity if two values have
+// non-zero sums or the one sum is not 1.
+Result<std::optional<Bytes>> peek_key_one_of(CollectionHandle c,
+                                             std::span<const ValueUpdate> updates, Timestamp ts);
 
 // The peek_one / peek_key_one failures.
 Error unexpected_peek_multiplicity(CollectionHandle c);
