@@ -112,32 +112,10 @@ void open_and_load(State& state, std::int64_t n) {
   }
 }
 
-template <typename Fn>
-void reg(const std::string& name, std::int64_t n, Fn fn) {
-  std::string full = name + "/raw_map" + (n >= 0 ? "/" + std::to_string(n) : "");
-  config().apply(benchmark::RegisterBenchmark(full.c_str(), [n, fn](State& s) {
-    if constexpr (std::is_invocable_v<Fn, State&>) {
-      fn(s);
-    } else {
-      fn(s, n);
-    }
-  }));
-}
-
 }  // namespace
 
 void register_memory_baselines() {
-  reg("update", -1, update);
-  reg("update_many", -1, update_many);
-  for (std::int64_t n : {1'000, 100'000}) {
-    if (n <= config().max_n) reg("ingest", n, ingest);
-  }
-  for (std::int64_t n : config().sizes()) {
-    reg("peek_one", n, peek_one);
-    reg("iter", n, iter);
-    reg("iter_key", n, iter_key);
-    reg("open_and_load", n, open_and_load);
-  }
+  register_baseline("raw_map", {update, update_many, ingest, peek_one, iter, iter_key, open_and_load});
 }
 
 }  // namespace stash::bench

@@ -80,4 +80,28 @@ void die(const std::string& what, const std::string& why) {
   std::exit(1);  // runs the atexit cleanup of the files
 }
 
+void register_baseline(const std::string& engine, const BaselineWorkloads& w) {
+  auto once = [&](const std::string& workload, void (*fn)(benchmark::State&)) {
+    config().apply(benchmark::RegisterBenchmark((workload + "/" + engine).c_str(), fn));
+  };
+  auto sized = [&](const std::string& workload, std::int64_t n,
+                   void (*fn)(benchmark::State&, std::int64_t)) {
+    const std::string name = workload + "/" + engine + "/" + std::to_string(n);
+    config().apply(benchmark::RegisterBenchmark(name.c_str(), [fn, n](benchmark::State& s) {
+      fn(s, n);
+    }));
+  };
+  once("update", w.update);
+  once("update_many", w.update_many);
+  for (std::int64_t n : {1'000, 100'000}) {
+    if (n <= config().max_n) sized("ingest", n, w.ingest);
+  }
+  for (std::int64_t n : config().sizes()) {
+    sized("peek_one", n, w.peek_one);
+    sized("iter", n, w.iter);
+    sized("iter_key", n, w.iter_key);
+    sized("open_and_load", n, w.open_and_load);
+  }
+}
+
 }  // namespace stash::bench

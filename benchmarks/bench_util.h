@@ -59,6 +59,23 @@ T must(Result<T> r, const char* what) {
   return std::move(*r);
 }
 
+// The workloads every raw engine implements as a baseline: the per-call ones
+// take the benchmark state, the scaling ones also the collection size.
+struct BaselineWorkloads {
+  void (*update)(benchmark::State&);
+  void (*update_many)(benchmark::State&);
+  void (*ingest)(benchmark::State&, std::int64_t n);
+  void (*peek_one)(benchmark::State&, std::int64_t n);
+  void (*iter)(benchmark::State&, std::int64_t n);
+  void (*iter_key)(benchmark::State&, std::int64_t n);
+  void (*open_and_load)(benchmark::State&, std::int64_t n);
+};
+
+// Registers WORKLOAD/ENGINE (and WORKLOAD/ENGINE/N at the sizes config()
+// selects) for each of `workloads`, so that they pair with the backends'
+// benchmarks of the same names.
+void register_baseline(const std::string& engine, const BaselineWorkloads& workloads);
+
 // A deterministic pseudo-random sequence (fixed seed: runs are repeatable).
 class Rng {
  public:
