@@ -101,7 +101,7 @@ MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash() {
 MemoryStash::~MemoryStash() = default;
 
 MemoryStashImage MemoryStash::image() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return state_->image();
 }
 
@@ -140,12 +140,12 @@ void MemoryStash::State::load(const MemoryStashImage& image) {
 }
 
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return state_->collection(name);
 }
 
 Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_readable((*col)->since); !ok) return std::unexpected(ok.error());
@@ -160,7 +160,7 @@ Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {
 
 Result<std::vector<ValueUpdate>> MemoryStash::iter_key(CollectionHandle c,
                                                        const Bytes& key) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_readable((*col)->since); !ok) return std::unexpected(ok.error());
@@ -174,7 +174,7 @@ Result<std::vector<ValueUpdate>> MemoryStash::iter_key(CollectionHandle c,
 }
 
 Status MemoryStash::update_many(CollectionHandle c, std::span<const Update> entries) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   // Check every entry before adding any: the batch is all or nothing (INV-6).
@@ -186,7 +186,7 @@ Status MemoryStash::update_many(CollectionHandle c, std::span<const Update> entr
 }
 
 Status MemoryStash::seal(CollectionHandle c, Frontier new_upper) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_seal((*col)->upper, new_upper); !ok) return ok;
@@ -195,7 +195,7 @@ Status MemoryStash::seal(CollectionHandle c, Frontier new_upper) {
 }
 
 Status MemoryStash::compact(CollectionHandle c, Frontier new_since) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_compact((*col)->since, (*col)->upper, new_since); !ok) {
@@ -206,7 +206,7 @@ Status MemoryStash::compact(CollectionHandle c, Frontier new_since) {
 }
 
 Status MemoryStash::consolidate(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   Collection& collection = **col;
@@ -222,21 +222,21 @@ Status MemoryStash::consolidate(CollectionHandle c) {
 }
 
 Result<Frontier> MemoryStash::since(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   return (*col)->since;
 }
 
 Result<Frontier> MemoryStash::upper(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   return (*col)->upper;
 }
 
 Status MemoryStash::append(std::span<const AppendBatch> batches) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // First pass: run every check against the frontiers as earlier batches of
   // this call leave them, changing nothing, so one failure applies nothing.
   std::map<CollectionHandle, std::pair<Frontier, Frontier>> planned;  // since, upper
@@ -245,16 +245,7 @@ Status MemoryStash::append(std::span<const AppendBatch> batches) {
     if (!col) return std::unexpected(col.error());
     auto [it, _] = planned.try_emplace(batch.collection, (*col)->since, (*col)->upper);
     auto& [since, upper] = it->second;
-    if (auto ok = rules::check_lower(batch.collection, upper, batch.lower); !ok) return ok;
-    for (const Update& u : batch.entries) {
-      if (auto ok = rules::check_update_time(u.time, upper); !ok) return ok;
-    }
-    if (auto ok = rules::check_seal(upper, batch.upper); !ok) return ok;
-    upper = batch.upper;
-    if (batch.since) {
-      if (auto ok = rules::check_compact(since, upper, *batch.since); !ok) return ok;
-      since = *batch.since;
-    }
+    if (auto ok = rules::check_append_batch(batch, since, upper); !ok) return ok;
   }
   // Second pass: everything checked out; apply it all.
   for (const AppendBatch& batch : batches) {

@@ -279,16 +279,7 @@ Status PostgresStash::append(std::span<const AppendBatch> batches) {
       if (!stored) return std::unexpected(rules::unknown_collection(c));
       auto [it, _] = planned.try_emplace(c, *stored);
       Frontiers& f = it->second;
-      if (auto ok = rules::check_lower(c, f.upper, batch.lower); !ok) return ok;
-      for (const Update& u : batch.entries) {
-        if (auto ok = rules::check_update_time(u.time, f.upper); !ok) return ok;
-      }
-      if (auto ok = rules::check_seal(f.upper, batch.upper); !ok) return ok;
-      f.upper = batch.upper;
-      if (batch.since) {
-        if (auto ok = rules::check_compact(f.since, f.upper, *batch.since); !ok) return ok;
-        f.since = *batch.since;
-      }
+      if (auto ok = rules::check_append_batch(batch, f.since, f.upper); !ok) return ok;
       if (!batch.entries.empty()) writes.push_back(insert_query(impl_->sql(), c, batch.entries));
     }
     for (const auto& [c, f] : planned) writes.push_back(set_frontiers_query(impl_->sql(), c, f));

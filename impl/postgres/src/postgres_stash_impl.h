@@ -13,7 +13,6 @@
 #define STASH_IMPL_POSTGRES_SRC_POSTGRES_STASH_IMPL_H_
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -22,6 +21,7 @@
 #include "errors.h"
 #include "schema.h"
 #include "stash/postgres_connection.h"
+#include "stash/mutex.h"
 #include "stash/postgres_stash.h"
 
 namespace stash {
@@ -97,7 +97,7 @@ class PostgresStash::Impl {
 
   template <typename R, typename Body>
   R run(bool write, const char* what, Body& body) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
     std::optional<Error> last;
     for (int attempt = 0;; ++attempt) {
@@ -130,7 +130,7 @@ class PostgresStash::Impl {
   // reached to tell.
   Result<bool> landed(std::int64_t id);
 
-  std::mutex mutex_;
+  Mutex mutex_;
   const std::shared_ptr<postgres::Connector> connector_;
   std::unique_ptr<postgres::Connection> connection_;  // null after a loss
   const PostgresOptions options_;

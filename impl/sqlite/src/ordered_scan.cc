@@ -5,7 +5,7 @@
 namespace stash::sqlite {
 namespace {
 
-__extension__ typedef unsigned __int128 UInt128;
+using UInt128 = ExactDiffBits;
 
 // Column i of the current row equals `bytes`. SQLite returns a null pointer
 // for a zero-length BLOB.

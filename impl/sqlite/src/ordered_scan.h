@@ -40,10 +40,7 @@ struct PairRows {
   std::vector<std::pair<Timestamp, Int128>> later;  // time > since, ascending
 };
 
-inline bool fits_int64(Int128 d) {
-  return d >= std::numeric_limits<std::int64_t>::min() &&
-         d <= std::numeric_limits<std::int64_t>::max();
-}
+inline bool fits_int64(Int128 d) { return fits_in_diff(d); }
 
 // Steps `scan` (kScanSql, bound) to the end and calls `visit` once per pair,
 // in (key, value) order; stops at the first error, the visitor's included.

@@ -322,13 +322,10 @@ Status SqliteStash::append(std::span<const AppendBatch> batches) {
       const CollectionHandle c = batch.collection;
       auto f = impl_->frontiers(c);
       if (!f) return std::unexpected(f.error());
-      if (auto ok = rules::check_lower(c, f->upper, batch.lower); !ok) return ok;
-      for (const Update& u : batch.entries) {
-        if (auto ok = rules::check_update_time(u.time, f->upper); !ok) return ok;
-      }
-      if (auto ok = rules::check_seal(f->upper, batch.upper); !ok) return ok;
+      Frontier since = f->since;
+      Frontier upper = f->upper;
+      if (auto ok = rules::check_append_batch(batch, since, upper); !ok) return ok;
       if (batch.since) {
-        if (auto ok = rules::check_compact(f->since, batch.upper, *batch.since); !ok) return ok;
         if (auto ok = impl_->set_since(c, *batch.since); !ok) return ok;
       }
       if (auto ok = impl_->set_upper(c, batch.upper); !ok) return ok;

@@ -4,12 +4,12 @@
 #ifndef STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 #define STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 
-#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
 
 #include "sqlite_db.h"
+#include "stash/mutex.h"
 #include "stash/sqlite_stash.h"
 
 namespace stash {
@@ -60,7 +60,7 @@ class SqliteStash::Impl {
  private:
   template <typename Body>
   auto transact(bool write, Body& body) -> decltype(body()) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
     // Prepared once (the statement cache), not parsed per call.
     if (auto ok = run(write ? "BEGIN IMMEDIATE" : "BEGIN"); !ok) {
@@ -82,24 +82,24 @@ class SqliteStash::Impl {
   }
 
   // Runs the cached statement for `sql` (a string literal) to completion.
-  Status run(const char* sql);
+  Status run(const char* sql) STASH_REQUIRES(mutex_);
   // The slow path of add_all: `u` lands on a stored row.
   Status add_to_existing(CollectionHandle c, const Update& u);
   // ok, or why no call may run: fenced, broken, or a write when read-only.
-  Status usable(bool write) const;
+  Status usable(bool write) const STASH_REQUIRES(mutex_);
   // kFenced (and latches it) if a newer writer replaced our fence row.
-  Status check_fence();
+  Status check_fence() STASH_REQUIRES(mutex_);
   // Rolls back an open transaction; marks the handle broken if it cannot.
-  void rollback();
+  void rollback() STASH_REQUIRES(mutex_);
 
-  std::mutex mutex_;
+  Mutex mutex_;
   sqlite::DbPtr db_;
   sqlite::StatementCache statements_;  // Destroyed before db_.
   const std::string path_;
   const SqliteOptions options_;
   const std::optional<FenceToken> token_;
-  bool fenced_ = false;              // Guarded by mutex_.
-  std::optional<Error> broken_;      // Guarded by mutex_.
+  bool fenced_ STASH_GUARDED_BY(mutex_) = false;
+  std::optional<Error> broken_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace stash
