@@ -3,6 +3,9 @@
 # Runs PROGRAM with ARGS, shows its output, and fails unless it exits with
 # exactly EXPECTED_EXIT, its output (stdout and stderr) matches
 # EXPECTED_OUTPUT, EMPTY_DIR is missing or empty, and NO_FILE does not exist.
+# "<space>" in ARGS stands for a space (CMake drops trailing ones from -D).
+string(REPLACE "<space>" " " ARGS "${ARGS}")
+string(REPLACE "<space>" " " NO_FILE "${NO_FILE}")
 execute_process(COMMAND ${PROGRAM} ${ARGS} RESULT_VARIABLE exit_code
                 OUTPUT_VARIABLE out ERROR_VARIABLE out)
 message("${out}")
