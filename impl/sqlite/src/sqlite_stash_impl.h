@@ -66,10 +66,9 @@ class SqliteStash::Impl {
     if (auto ok = run(write ? "BEGIN IMMEDIATE" : "BEGIN"); !ok) {
       return std::unexpected(ok.error());
     }
-    auto result = [&]() -> decltype(body()) {
-      if (auto ok = check_fence(); !ok) return std::unexpected(ok.error());
-      return body();
-    }();
+    // (No lambda here: -Wthread-safety does not see mutex_ held inside one.)
+    const Status fence = check_fence();
+    auto result = fence ? body() : decltype(body())(std::unexpected(fence.error()));
     if (result) {
       if (auto ok = run("COMMIT"); !ok) {
         rollback();
