@@ -121,9 +121,10 @@ class CountingConnector : public postgres::Connector {
  public:
   explicit CountingConnector(std::shared_ptr<RoundTrips> counts)
       : inner_(postgres::libpq_connector(server_url(), 5)), counts_(std::move(counts)) {}
-  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect() override {
+  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect(
+      postgres::Deadline deadline) override {
     ++counts_->connects;
-    auto c = inner_->connect();
+    auto c = inner_->connect(deadline);
     if (!c) return std::unexpected(c.error());
     return std::make_unique<CountingConnection>(std::move(*c), counts_);
   }
