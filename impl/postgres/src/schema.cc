@@ -213,6 +213,43 @@ constexpr const char* kIterTail =
     " GROUP BY d.key, d.value, GREATEST(d.time, c.since) HAVING SUM(d.diff) <> 0 "
     "ORDER BY d.key, d.value, t";
 
+// The common writes (rows and frontiers: update_many, append, seal,
+// compact) as one plain statement, S.write's steps 1-3 without
+// consolidation or creation: PL/pgSQL runs each inner statement through its
+// own executor, which doubles the cost of a small write. Here the claim
+// happens only if the fence holds and every guard matches, and the writes
+// only if the claim did; nothing raises, so the reply tells the client which
+// (claimed, fence_holds): (1, 1) done, (0, 0) fenced, (0, 1) stale guard.
+constexpr const char* kWriteRows = R"sql(
+WITH expected AS (
+  SELECT * FROM unnest(CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[]), CAST($6 AS BIGINT[]))
+    AS e(id, since, upper)),
+claim AS (
+  UPDATE S.commits SET txn = $3
+   WHERE epoch = $1
+     AND EXISTS (SELECT 1 FROM S.fence WHERE id = 0 AND epoch = $1 AND nonce = $2)
+     AND (SELECT count(*) FROM S.collections c JOIN expected e ON c.id = e.id
+           WHERE c.since IS NOT DISTINCT FROM e.since AND c.upper IS NOT DISTINCT FROM e.upper)
+         = (SELECT count(*) FROM expected)
+  RETURNING txn),
+moved AS (
+  UPDATE S.collections c SET since = n.since, upper = n.upper
+    FROM unnest(CAST($7 AS BIGINT[]), CAST($8 AS BIGINT[]), CAST($9 AS BIGINT[]))
+      AS n(id, since, upper)
+   WHERE c.id = n.id AND EXISTS (SELECT 1 FROM claim)
+  RETURNING 1),
+added AS (
+  INSERT INTO S.data (collection_id, key, value, time, diff)
+  SELECT u.id, u.key, u.value, u.time, u.diff
+    FROM unnest(CAST($10 AS BIGINT[]), CAST($11 AS BYTEA[]), CAST($12 AS BYTEA[]),
+                CAST($13 AS BIGINT[]), CAST($14 AS BIGINT[])) AS u(id, key, value, time, diff)
+   WHERE EXISTS (SELECT 1 FROM claim)
+  RETURNING 1)
+SELECT (SELECT count(*) FROM claim),
+       (SELECT count(*) FROM S.fence WHERE id = 0 AND epoch = $1 AND nonce = $2),
+       (SELECT count(*) FROM moved) + (SELECT count(*) FROM added)
+)sql";
+
 }  // namespace
 
 Sql::Sql(const std::string& q) {
@@ -242,6 +279,7 @@ Sql::Sql(const std::string& q) {
   iter_key = s(std::string(kIterBody) + " AND sha256(d.key) = sha256($2) AND d.key = $2" + kIterTail);
   write = s(
       "SELECT S.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)");
+  write_rows = s(kWriteRows);
 }
 
 }  // namespace stash::postgres

@@ -23,7 +23,8 @@ struct Sql {
   std::string find_collection;  // id, since, upper of a name
   std::string frontiers;
   std::string iter, iter_key;
-  std::string write;  // S.write(...): every write (schema.cc)
+  std::string write;       // S.write(...): consolidations, creations (schema.cc)
+  std::string write_rows;  // the other writes, as one plain statement
 };
 
 }  // namespace stash::postgres

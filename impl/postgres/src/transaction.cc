@@ -109,6 +109,7 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
   for (const auto& [c, f] : w.next) {
     set_ids.push_back(c.id), set_since.push_back(f.since), set_upper.push_back(f.upper);
   }
+  const bool rows_only = w.consolidate.empty() && !w.create;
   std::vector<Param> params = {
       wire::int8(token->epoch), wire::bytea(token->nonce), wire::int8(id_),
       wire::int8_array(expect_ids), wire::frontier_array(expect_since),
@@ -117,12 +118,29 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
       wire::int8_array(w.ids), wire::bytea_array(w.keys), wire::bytea_array(w.values),
       wire::int8_array(w.times), wire::int8_array(w.diffs), wire::int8_array(w.consolidate),
       w.create ? wire::bytea(*w.create) : Param{Type::kBytea, std::nullopt}};
+  if (rows_only) params.resize(14);
   // Whatever happens next, the cache may be wrong until this call succeeds.
   auto cache = std::move(impl_.cache_);
   impl_.cache_.clear();
-  const Query q{&impl_.sql_.write, std::move(params)};
+  const Query q{rows_only ? &impl_.sql_.write_rows : &impl_.sql_.write, std::move(params)};
   auto rows = impl_.connection_->pipeline(std::span(&q, 1));
   reached_server_ = reached_server_ || rows || !rows.error().connection_lost;
+  if (rows && rows_only) {
+    // (claimed, fence_holds, rows written): see kWriteRows in schema.cc.
+    if (rows->size() != 1 || rows->at(0).rows.size() != 1 || rows->at(0).rows[0].size() != 3) {
+      return fail(ErrorCode::kInternal, "postgres: unexpected result shape in write");
+    }
+    const auto& r = rows->at(0);
+    if (wire::to_int8(r.rows[0][1]) != 1) {
+      impl_.fenced_ = true;
+      return std::unexpected(impl_.usable(false).error());
+    }
+    if (wire::to_int8(r.rows[0][0]) != 1) {
+      next_ = Next::kRetry;  // the cache was stale: it stays forgotten
+      return fail(ErrorCode::kUnavailable,
+                  "postgres: write: the stored frontiers were not the ones checked");
+    }
+  }
   if (rows) {
     impl_.cache_ = std::move(cache);
     for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;

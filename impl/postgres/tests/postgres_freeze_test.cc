@@ -18,6 +18,7 @@
 #include <future>
 #include <thread>
 
+#include "faulty_connection.h"  // is_write
 #include "pg_test_util.h"
 
 namespace stash::testing {
@@ -98,8 +99,7 @@ class SignallingConnection : public postgres::ForwardingConnection {
       : ForwardingConnection(std::move(target)), started_(std::move(started)) {}
   postgres::DbResult<std::vector<postgres::Rows>> pipeline(
       std::span<const postgres::Query> queries) override {
-    if (queries.size() == 1 && queries[0].sql->find(".write(") != std::string::npos &&
-        started_->armed.exchange(false)) {
+    if (is_write(queries) && started_->armed.exchange(false)) {
       started_->promise.set_value();
     }
     return ForwardingConnection::pipeline(queries);
