@@ -9,9 +9,10 @@
 //   DIR/LOCK      held while open, so two processes never write one store
 //
 // Opening does not rewrite the state: it loads the snapshot, replays the log
-// and appends to that log from then on (only a torn last record makes it
-// write, a new log without the tear). So a store opens, and can be read,
-// whatever free space is left; `read_only` opens it without writing at all.
+// and appends to that log from then on (it syncs the log once; only a torn
+// last record, or a log a crash left behind its snapshot, makes it write a
+// new log). So a store opens, and can be read, whatever free space is left;
+// `read_only` opens it without writing at all.
 //
 // Durability (INV-7): a mutating call (collection creating a collection,
 // update_many, seal, compact, append, and the batches built on append)
@@ -27,7 +28,8 @@
 // the call returns kOutcomeUnknown (it survives a restart or it does not),
 // and the stash refuses every later mutating call with kIoError saying why:
 // after a failed fsync Linux may already have dropped the data, so retrying
-// the sync could report a false ok. Reads keep working. Reopen to go on.
+// the sync could report a false ok. Reads keep working, and collection()
+// still hands out the collections whose creation was durable. Reopen to go on.
 //
 // Size limits (docs/durable-format.md, "Limits"): a mutating call's log
 // record (its encoded keys, values, names and frontiers, about their byte
@@ -74,8 +76,8 @@ struct MemoryStashOptions {
 
   // Open for reading only: nothing in the directory is created, written,
   // renamed or removed, so a store on a full disk or read-only media opens.
-  // Every mutating call (and collection() of a name the store does not have,
-  // which is kNotFound) fails with kInvalidArgument; snapshot() too. Takes
+  // Every mutating call fails with kInvalidArgument, snapshot() too, and
+  // collection() of a name the store does not have with kNotFound. Takes
   // DIR/LOCK shared (flock LOCK_SH; a missing LOCK file means no writer):
   // any number of readers at once, never beside a writer, so a reader never
   // sees a snapshot half replaced. Errors as for open(), and kNotFound if
