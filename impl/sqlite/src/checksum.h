@@ -4,6 +4,7 @@
 #ifndef STASH_IMPL_SQLITE_SRC_CHECKSUM_H_
 #define STASH_IMPL_SQLITE_SRC_CHECKSUM_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -23,10 +24,18 @@ class RowChecksum {
   RowChecksum& add(std::string_view bytes);
   RowChecksum& add_null();
   // As stored: a signed 32-bit INTEGER (SQLite's 4-byte serial type).
-  std::int64_t value() const { return static_cast<std::int32_t>(crc_); }
+  std::int64_t value();
 
  private:
+  // The framed fields are gathered here and checksummed in one call (the
+  // CRC of the concatenation is the same): a row costs one pass, not one
+  // call per field.
+  void put(const void* data, std::size_t n);
+  void flush();
+
   std::uint32_t crc_ = 0;
+  std::size_t used_ = 0;
+  char buffer_[256];
 };
 
 }  // namespace stash::sqlite

@@ -39,46 +39,32 @@ void advance_pair(const std::vector<Entry>& entries, Timestamp since, PairRows& 
   }
 }
 
-Status scan_pairs(Statement& scan, const CollectionRow& collection, Timestamp since,
-                  const PairVisitor& visit) {
-  sqlite3_stmt* s = scan.raw();
-  PairRows pair;
-  std::vector<Entry> entries;
-  std::int64_t rows = 0;
-  std::uint64_t digest = 0;
-  for (;;) {
-    auto row = scan.step("scan");
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    const std::string_view key = column_view(s, 0);
-    const std::string_view value = column_view(s, 1);
-    if (rows > 0) {
-      const int c = compare(key, pair.key);
-      if (c < 0 || (c == 0 && compare(value, pair.value) <= 0)) {
-        return fail(ErrorCode::kCorruption,
-                    "sqlite: data rows of collection #" + std::to_string(collection.id) +
-                        " are out of order: the table's B-tree is damaged");
-      }
+std::int64_t collection_id(const CollectionRow& collection) { return collection.id; }
+
+Status ScanChecks::next(std::string_view key, std::string_view value, std::int64_t crc) {
+  if (rows_ > 0) {
+    const int c = compare(key, last_key_);
+    if (c < 0 || (c == 0 && compare(value, last_value_) <= 0)) {
+      return fail(ErrorCode::kCorruption,
+                  "sqlite: data rows of collection #" + std::to_string(collection_.id) +
+                      " are out of order: the table's B-tree is damaged");
     }
-    entries.clear();
-    std::int64_t crc = 0;
-    if (auto ok = decode_row(s, 2, collection.id, key, value, entries, crc); !ok) return ok;
-    ++rows;
-    digest += digest_term(crc);
-    pair.key.assign(key);
-    pair.value.assign(value);
-    advance_pair(entries, since, pair);
-    if (auto ok = visit(pair); !ok) return ok;
   }
-  if (rows != collection.rows || digest != collection.digest) {
-    return fail(ErrorCode::kCorruption,
-                "sqlite: collection #" + std::to_string(collection.id) + " should hold " +
-                    std::to_string(collection.rows) + " data rows (digest " +
-                    std::to_string(collection.digest) + ") but " + std::to_string(rows) +
-                    " were found (digest " + std::to_string(digest) +
-                    "): rows were lost or damaged");
-  }
+  last_key_.assign(key);
+  last_value_.assign(value);
+  ++rows_;
+  digest_ += digest_term(crc);
   return {};
+}
+
+Status ScanChecks::finish() const {
+  if (rows_ == collection_.rows && digest_ == collection_.digest) return {};
+  return fail(ErrorCode::kCorruption,
+              "sqlite: collection #" + std::to_string(collection_.id) + " should hold " +
+                  std::to_string(collection_.rows) + " data rows (digest " +
+                  std::to_string(collection_.digest) + ") but " + std::to_string(rows_) +
+                  " were found (digest " + std::to_string(digest_) +
+                  "): rows were lost or damaged");
 }
 
 }  // namespace stash::sqlite

@@ -15,7 +15,6 @@
 #define STASH_IMPL_SQLITE_SRC_ORDERED_SCAN_H_
 
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -52,12 +51,55 @@ inline bool fits_int64(Int128 d) {
          d <= std::numeric_limits<std::int64_t>::max();
 }
 
-// Steps `scan` (kScanSql, bound to collection.id) to the end and calls
-// `visit` once per pair, in (key, value) order; stops at the first error,
-// the visitor's included. Damage (see above) is kCorruption.
-using PairVisitor = std::function<Status(const PairRows&)>;
+// What scan_pairs checks as it goes (ordered_scan.cc).
+class ScanChecks {
+ public:
+  explicit ScanChecks(const CollectionRow& collection) : collection_(collection) {}
+  // The row at (key, value) with checksum `crc` comes next: kCorruption if it
+  // is not strictly after the previous one.
+  Status next(std::string_view key, std::string_view value, std::int64_t crc);
+  // At the end of the scan: kCorruption unless the rows seen are those the
+  // collection row counts.
+  Status finish() const;
+
+ private:
+  const CollectionRow& collection_;
+  Bytes last_key_, last_value_;
+  std::int64_t rows_ = 0;
+  std::uint64_t digest_ = 0;
+};
+
+std::int64_t collection_id(const CollectionRow& collection);
+
+// Steps `scan` (kScanSql, bound to the collection's id) to the end and calls
+// visit(PairRows&) once per pair, in (key, value) order; the visitor may move
+// the key and value out. Stops at the first error, the visitor's included.
+// Damage (see above) is kCorruption.
+template <typename Visit>
 Status scan_pairs(Statement& scan, const CollectionRow& collection, Timestamp since,
-                  const PairVisitor& visit);
+                  Visit&& visit) {
+  sqlite3_stmt* s = scan.raw();
+  const std::int64_t id = collection_id(collection);
+  ScanChecks checks(collection);
+  PairRows pair;
+  std::vector<Entry> entries;
+  for (;;) {
+    auto row = scan.step("scan");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    const std::string_view key = column_view(s, 0);
+    const std::string_view value = column_view(s, 1);
+    entries.clear();
+    std::int64_t crc = 0;
+    if (auto ok = decode_row(s, 2, id, key, value, entries, crc); !ok) return ok;
+    if (auto ok = checks.next(key, value, crc); !ok) return ok;
+    pair.key.assign(key);
+    pair.value.assign(value);
+    advance_pair(entries, since, pair);
+    if (auto ok = visit(pair); !ok) return ok;
+  }
+  return checks.finish();
+}
 
 }  // namespace stash::sqlite
 
