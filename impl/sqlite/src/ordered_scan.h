@@ -3,7 +3,7 @@
 // iter, peek and peek_one read every row of a collection in one scan of the
 // data table in primary-key order,
 //
-//   SELECT key, value, time, diff, later, merge_at, crc FROM data
+//   SELECT key, value, time, diff, later, crc FROM data
 //   WHERE collection_id = ?1 ORDER BY key, value     -- the primary key: no sort
 //
 // checking each row's checksum (stored_row.h), that the pairs come strictly
@@ -31,7 +31,7 @@ namespace stash::sqlite {
 
 // The statement scan_pairs steps; ?1 is the collection id.
 inline constexpr const char* kScanSql =
-    "SELECT key, value, time, diff, later, merge_at, crc FROM data WHERE collection_id = ?1 "
+    "SELECT key, value, time, diff, later, crc FROM data WHERE collection_id = ?1 "
     "ORDER BY key, value";
 
 // One (key, value) pair's entries, advanced to since, summed exactly.
@@ -91,7 +91,7 @@ Status scan_pairs(Statement& scan, const CollectionRow& collection, Timestamp si
     const std::string_view value = column_view(s, 1);
     entries.clear();
     std::int64_t crc = 0;
-    if (auto ok = decode_row(s, 2, id, key, value, entries, crc); !ok) return ok;
+    if (auto ok = decode_row(s, 2, id, key, value, entries, crc, false); !ok) return ok;
     if (auto ok = checks.next(key, value, crc); !ok) return ok;
     pair.key.assign(key);
     pair.value.assign(value);

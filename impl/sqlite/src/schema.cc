@@ -21,7 +21,8 @@
 //        crc INTEGER NOT NULL,
 //        PRIMARY KEY (collection_id, key, value)) WITHOUT ROWID
 //     -- one row per (key, value) pair holding all its (time, diff) entries:
-//     -- see stored_row.h. One B-tree holds the data, once.
+//     -- see stored_row.h (crc covers all but merge_at, consolidate's hint).
+//     -- One B-tree holds the data, once.
 //   index data_to_merge(collection_id, merge_at) WHERE merge_at IS NOT NULL
 //     -- only the pairs with several entries: consolidate's work list
 //

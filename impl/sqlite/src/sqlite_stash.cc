@@ -95,7 +95,7 @@ Status scan_collection(SqliteStash::Impl& impl, const CollectionRow& row, Timest
 Result<std::vector<PairRows>> key_pairs(SqliteStash::Impl& impl, const CollectionRow& row,
                                         const Bytes& key, Timestamp since) {
   auto s = impl.statement(
-      "SELECT value, time, diff, later, merge_at, crc FROM data "
+      "SELECT value, time, diff, later, crc FROM data "
       "WHERE collection_id = ?1 AND key = ?2 ORDER BY value");
   if (!s) return std::unexpected(s.error());
   s->bind(1, row.id).bind(2, key);
@@ -108,7 +108,7 @@ Result<std::vector<PairRows>> key_pairs(SqliteStash::Impl& impl, const Collectio
     entries.clear();
     std::int64_t crc = 0;
     const std::string_view value = sqlite::column_view(s->raw(), 0);
-    if (auto ok = sqlite::decode_row(s->raw(), 1, row.id, key, value, entries, crc); !ok) {
+    if (auto ok = sqlite::decode_row(s->raw(), 1, row.id, key, value, entries, crc, false); !ok) {
       return std::unexpected(ok.error());
     }
     PairRows p;
@@ -327,7 +327,7 @@ Status SqliteStash::Impl::add_all(CollectionRow& row, std::span<const Update> en
 
 Status SqliteStash::Impl::add_to_existing(CollectionRow& row, const Update& u, Timestamp since) {
   auto get = statement(
-      "SELECT time, diff, later, merge_at, crc FROM data "
+      "SELECT time, diff, later, crc, merge_at FROM data "
       "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
   if (!get) return std::unexpected(get.error());
   auto found = get->bind(1, row.id).bind(2, u.key).bind(3, u.value).step("update");
@@ -335,7 +335,7 @@ Status SqliteStash::Impl::add_to_existing(CollectionRow& row, const Update& u, T
   if (!*found) return fail(ErrorCode::kInternal, "sqlite: update: conflicting row not found");
   std::vector<Entry> entries;
   std::int64_t old_crc = 0;
-  if (auto ok = sqlite::decode_row(get->raw(), 0, row.id, u.key, u.value, entries, old_crc);
+  if (auto ok = sqlite::decode_row(get->raw(), 0, row.id, u.key, u.value, entries, old_crc, true);
       !ok) {
     return ok;
   }
@@ -707,7 +707,7 @@ Status consolidate_one(SqliteStash::Impl& impl, CollectionRow& row) {
   }
   const Timestamp since = *row.since.element();
   auto find = impl.statement(
-      "SELECT key, value, time, diff, later, merge_at, crc FROM data "
+      "SELECT key, value, time, diff, later, crc, merge_at FROM data "
       "WHERE collection_id = ?1 AND merge_at <= ?2");
   if (!find) return std::unexpected(find.error());
   find->bind(1, row.id).bind(2, since);
@@ -719,7 +719,7 @@ Status consolidate_one(SqliteStash::Impl& impl, CollectionRow& row) {
     ToMerge p;
     p.key.assign(sqlite::column_view(find->raw(), 0));
     p.value.assign(sqlite::column_view(find->raw(), 1));
-    if (auto ok = sqlite::decode_row(find->raw(), 2, row.id, p.key, p.value, p.entries, p.crc);
+    if (auto ok = sqlite::decode_row(find->raw(), 2, row.id, p.key, p.value, p.entries, p.crc, true);
         !ok) {
       return ok;
     }

@@ -98,11 +98,6 @@ std::int64_t row_crc(std::int64_t collection, const Bytes& key, const Bytes& val
   } else {
     sum.add(r.later);
   }
-  if (r.merge_at) {
-    sum.add(*r.merge_at);
-  } else {
-    sum.add_null();
-  }
   return sum.value();
 }
 
@@ -125,7 +120,7 @@ RowColumns encode_row(std::int64_t collection, const Bytes& key, const Bytes& va
 std::int64_t single_entry_crc(std::int64_t collection, const Bytes& key, const Bytes& value,
                               Timestamp time, std::int64_t diff) {
   RowChecksum sum;
-  sum.add(collection).add(key).add(value).add(time).add(diff).add_null().add_null();
+  sum.add(collection).add(key).add(value).add(time).add(diff).add_null();
   return sum.value();
 }
 
@@ -151,49 +146,47 @@ void bind_row(sqlite3_stmt* s, int first, const RowColumns& row) {
 }
 
 Status decode_row(sqlite3_stmt* s, int first, std::int64_t collection, std::string_view key,
-                  std::string_view value, std::vector<Entry>& entries, std::int64_t& crc) {
+                  std::string_view value, std::vector<Entry>& entries, std::int64_t& crc,
+                  bool with_merge_at) {
+  // One column fetch each (the sqlite3_value_* calls on it are cheap).
+  sqlite3_value* time_v = sqlite3_column_value(s, first);
+  sqlite3_value* diff_v = sqlite3_column_value(s, first + 1);
+  sqlite3_value* later_v = sqlite3_column_value(s, first + 2);
+  sqlite3_value* crc_v = sqlite3_column_value(s, first + 3);
   // The checksum first, over the columns exactly as stored.
   RowChecksum sum;
   sum.add(collection).add(key).add(value);
-  if (sqlite3_column_type(s, first) != SQLITE_INTEGER) {
+  if (sqlite3_value_type(time_v) != SQLITE_INTEGER) {
     return std::unexpected(corrupt(collection, key, "time is not an integer"));
   }
-  const Timestamp time = sqlite3_column_int64(s, first);
+  const Timestamp time = sqlite3_value_int64(time_v);
   sum.add(time);
-  const int diff_type = sqlite3_column_type(s, first + 1);
+  const int diff_type = sqlite3_value_type(diff_v);
   Int128 diff = 0;
   if (diff_type == SQLITE_INTEGER) {
-    diff = sqlite3_column_int64(s, first + 1);
+    diff = sqlite3_value_int64(diff_v);
     sum.add(static_cast<std::int64_t>(diff));
-  } else if (diff_type == SQLITE_BLOB && sqlite3_column_bytes(s, first + 1) == 16) {
-    const std::string_view wide = column_view(s, first + 1);
-    diff = static_cast<Int128>(get_be(reinterpret_cast<const unsigned char*>(wide.data()), 16));
-    sum.add(wide);
+  } else if (diff_type == SQLITE_BLOB && sqlite3_value_bytes(diff_v) == 16) {
+    const auto* wide = static_cast<const unsigned char*>(sqlite3_value_blob(diff_v));
+    diff = static_cast<Int128>(get_be(wide, 16));
+    sum.add(std::string_view(reinterpret_cast<const char*>(wide), 16));
   } else {
     return std::unexpected(corrupt(collection, key, "diff is neither an integer nor 16 bytes"));
   }
-  const int later_type = sqlite3_column_type(s, first + 2);
+  const int later_type = sqlite3_value_type(later_v);
   std::string_view later;
   if (later_type == SQLITE_NULL) {
     sum.add_null();
   } else if (later_type == SQLITE_BLOB) {
-    later = column_view(s, first + 2);
+    const int n = sqlite3_value_bytes(later_v);
+    const void* p = sqlite3_value_blob(later_v);
+    if (p != nullptr && n > 0) later = {static_cast<const char*>(p), static_cast<std::size_t>(n)};
     sum.add(later);
   } else {
     return std::unexpected(corrupt(collection, key, "later entries are not a BLOB"));
   }
-  const int merge_type = sqlite3_column_type(s, first + 3);
-  std::optional<Timestamp> merge_at;
-  if (merge_type == SQLITE_INTEGER) {
-    merge_at = sqlite3_column_int64(s, first + 3);
-    sum.add(*merge_at);
-  } else if (merge_type == SQLITE_NULL) {
-    sum.add_null();
-  } else {
-    return std::unexpected(corrupt(collection, key, "merge_at is not an integer"));
-  }
-  crc = sqlite3_column_int64(s, first + 4);
-  if (sqlite3_column_type(s, first + 4) != SQLITE_INTEGER || crc != sum.value()) {
+  crc = sqlite3_value_int64(crc_v);
+  if (sqlite3_value_type(crc_v) != SQLITE_INTEGER || crc != sum.value()) {
     return std::unexpected(corrupt(collection, key, "checksum mismatch"));
   }
   // Then the encoding (a row written by a buggy or foreign writer).
@@ -201,23 +194,29 @@ Status decode_row(sqlite3_stmt* s, int first, std::int64_t collection, std::stri
     return std::unexpected(corrupt(collection, key, "diff is not a canonical non-zero sum"));
   }
   entries.push_back(Entry{time, diff});
-  if (later_type == SQLITE_NULL) {
-    if (merge_at) return std::unexpected(corrupt(collection, key, "merge_at without later"));
-    return {};
-  }
-  if (later.empty() || later.size() % kEntryBytes != 0) {
-    return std::unexpected(corrupt(collection, key, "later entries have a bad length"));
-  }
-  const auto* p = reinterpret_cast<const unsigned char*>(later.data());
-  for (std::size_t off = 0; off < later.size(); off += kEntryBytes) {
-    const auto t = static_cast<Timestamp>(static_cast<std::uint64_t>(get_be(p + off, 8)));
-    const auto d = static_cast<Int128>(get_be(p + off + 8, 16));
-    if (t <= entries.back().time || d == 0) {
-      return std::unexpected(corrupt(collection, key, "later entries out of order or zero"));
+  if (later_type == SQLITE_BLOB) {
+    if (later.empty() || later.size() % kEntryBytes != 0) {
+      return std::unexpected(corrupt(collection, key, "later entries have a bad length"));
     }
-    entries.push_back(Entry{t, d});
+    const auto* p = reinterpret_cast<const unsigned char*>(later.data());
+    for (std::size_t off = 0; off < later.size(); off += kEntryBytes) {
+      const auto t = static_cast<Timestamp>(static_cast<std::uint64_t>(get_be(p + off, 8)));
+      const auto d = static_cast<Int128>(get_be(p + off + 8, 16));
+      if (t <= entries.back().time || d == 0) {
+        return std::unexpected(corrupt(collection, key, "later entries out of order or zero"));
+      }
+      entries.push_back(Entry{t, d});
+    }
   }
-  if (!merge_at || *merge_at != entries[1].time) {
+  if (!with_merge_at) return {};
+  // merge_at is only consolidate's hint, outside the checksum; it must still
+  // be the second entry's time (or NULL for one entry).
+  sqlite3_value* merge_v = sqlite3_column_value(s, first + 4);
+  const bool single = entries.size() == 1;
+  const bool merge_ok = single ? sqlite3_value_type(merge_v) == SQLITE_NULL
+                               : sqlite3_value_type(merge_v) == SQLITE_INTEGER &&
+                                     sqlite3_value_int64(merge_v) == entries[1].time;
+  if (!merge_ok) {
     return std::unexpected(corrupt(collection, key, "merge_at is not the second entry's time"));
   }
   return {};

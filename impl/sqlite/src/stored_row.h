@@ -9,7 +9,8 @@
 //                it, two entries advance to the same time (index
 //                data_to_merge finds these rows for consolidate)
 //   crc          RowChecksum over (collection_id, key, value, time, diff,
-//                later, merge_at)
+//                later); merge_at, a hint derived from later, is checked
+//                against it where it is read (consolidate, writes)
 //
 // Entries have distinct times and non-zero exact sums. Most pairs have one
 // entry (one write, or writes consolidated), so the row is the pair and its
@@ -62,12 +63,13 @@ std::int64_t single_entry_crc(std::int64_t collection, const Bytes& key, const B
 void bind_row(sqlite3_stmt* s, int first, const RowColumns& row);
 
 // Reads a row from `s`, whose columns from `first` are time, diff, later,
-// merge_at, crc, of pair (collection, key, value): checks the checksum and
-// the encoding and appends the entries to `entries`. The stored crc is
-// returned through `crc`. kCorruption, naming the collection and key, if
-// the row does not check out.
+// crc (and merge_at if `with_merge_at`), of pair (collection, key, value):
+// checks the checksum and the encoding and appends the entries to
+// `entries`. The stored crc is returned through `crc`. kCorruption, naming
+// the collection and key, if the row does not check out.
 Status decode_row(sqlite3_stmt* s, int first, std::int64_t collection, std::string_view key,
-                  std::string_view value, std::vector<Entry>& entries, std::int64_t& crc);
+                  std::string_view value, std::vector<Entry>& entries, std::int64_t& crc,
+                  bool with_merge_at);
 
 // A column as bytes (a zero-length view for an empty BLOB or NULL).
 std::string_view column_view(sqlite3_stmt* s, int i);

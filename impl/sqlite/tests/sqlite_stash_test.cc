@@ -403,7 +403,7 @@ TEST(SqliteConsolidate, VisitsOnlyRowsAtOrBeforeSince) {
   sqlite3_stmt* plan = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
                                "EXPLAIN QUERY PLAN SELECT key, value, time, diff, later, "
-                               "merge_at, crc FROM data WHERE collection_id = 1 AND merge_at <= 5",
+                               "crc, merge_at FROM data WHERE collection_id = 1 AND merge_at <= 5",
                                -1, &plan, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(plan), SQLITE_ROW);
