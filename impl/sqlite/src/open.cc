@@ -135,8 +135,9 @@ Status expect_int(sqlite3* db, const char* sql, std::int64_t want, const std::st
 }
 
 // Switches to WAL. SQLite answers with the mode it is in: a new file that
-// another connection is reading cannot switch yet (a transient race, retried
-// for busy_timeout_ms), and a file system without shared memory never can.
+// another connection is reading cannot switch yet (SQLite says so with the
+// old mode or SQLITE_BUSY: a transient race, retried for busy_timeout_ms),
+// and a file system without shared memory never can.
 Status enable_wal(sqlite3* db, const std::string& path, const SqliteOptions& options) {
   // What SQLite itself requires of the file for WAL: shared-memory methods.
   sqlite3_file* file = nullptr;
@@ -153,10 +154,18 @@ Status enable_wal(sqlite3* db, const std::string& path, const SqliteOptions& opt
   std::string mode;
   for (int attempt = 0;; ++attempt) {
     auto got = query_text(db, "PRAGMA journal_mode = WAL");
-    if (!got) return std::unexpected(got.error());
-    mode = *got;
-    if (mode == "wal") return {};
-    if (std::chrono::steady_clock::now() >= deadline) break;
+    const bool past = std::chrono::steady_clock::now() >= deadline;
+    if (!got) {
+      // SQLITE_BUSY straight away (no busy handler runs for this lock): the
+      // other opener is mid-way; retried like the silent refusal below.
+      if (got.error().code() != ErrorCode::kUnavailable || past) {
+        return std::unexpected(got.error());
+      }
+    } else {
+      mode = *got;
+      if (mode == "wal") return {};
+      if (past) break;
+    }
     sqlite3_sleep(attempt < 10 ? 1 : 10);
   }
   return fail(ErrorCode::kUnavailable,
