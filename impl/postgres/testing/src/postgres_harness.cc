@@ -65,7 +65,7 @@ class PostgresHarness::SchemaPool {
  private:
   bool connect() {
     if (admin_) return true;
-    auto c = postgres::libpq_connector(conninfo_, 5)->connect();
+    auto c = postgres::libpq_connector(conninfo_, 5)->connect(postgres::kNoDeadline);
     if (!c) return false;
     admin_ = std::move(*c);
     return true;
