@@ -209,8 +209,9 @@ class PostgresStash::Impl {
 };
 
 namespace postgres {
-// Session settings every new connection gets (statement_timeout, and
-// SERIALIZABLE as the default isolation, so single statements are too).
+// Session settings every new connection gets (statement_timeout,
+// SERIALIZABLE as the default isolation, so single statements are too, and
+// generic plans for the prepared statements).
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options);
 }  // namespace postgres
 
