@@ -32,6 +32,21 @@ std::vector<Mutant> read_mutants();
 std::vector<Mutant> write_mutants();
 std::vector<Mutant> frontier_mutants();
 
+// A broken backend that is right one call at a time and wrong only when calls
+// overlap: several threads, or several Stash objects on one store
+// (mutants_concurrency.cc). The kit's concurrent area must reject each.
+struct StoreMutant {
+  std::string name;
+  std::string description;
+  bool fencing = false;  // opening an object fences the older ones
+  // A fresh, empty store; the function returned opens one more Stash object
+  // on it (the first call opens the first object).
+  std::function<std::function<std::unique_ptr<Stash>()>()> make_store;
+};
+std::vector<StoreMutant> concurrency_mutants();
+// The unbroken controls for them: the same stores, without the bug.
+StoreMutant correct_store(bool fencing);
+
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which
 // must pass the whole kit.
 std::unique_ptr<Stash> forwarding_memory_stash();

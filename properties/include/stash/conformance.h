@@ -121,7 +121,7 @@ struct RunOptions {
                              Area::kExhaustive,  Area::kConcurrent, Area::kCrash};
   // Concurrent histories to record and check (STASH_CONCURRENT_HISTORIES
   // overrides it); each is a few threads issuing a dozen calls each.
-  int concurrent_histories = 60;
+  int concurrent_histories = 200;
   // Stop at the first failing check (the mutant self-test uses this).
   bool stop_at_first_failure = false;
   // Progress lines for long runs ("stateful: 40/100 cases"); may be empty.
