@@ -47,6 +47,27 @@ std::vector<StoreMutant> concurrency_mutants();
 // The unbroken controls for them: the same stores, without the bug.
 StoreMutant correct_store(bool fencing);
 
+// A durable fake whose power can be cut (mutants_crash.cc): open() opens the
+// store's one Stash (again, after a crash: what was synced survives);
+// crash() is power loss: what was not synced is gone, and nothing the open
+// Stash does from then on reaches the "disk".
+class CrashableStore {
+ public:
+  virtual ~CrashableStore() = default;
+  virtual std::unique_ptr<Stash> open() = 0;
+  virtual void crash() = 0;
+};
+// A durable backend that loses or tears acknowledged writes on power loss;
+// the kit's crash area must reject each.
+struct DurableMutant {
+  std::string name;
+  std::string description;
+  std::function<std::shared_ptr<CrashableStore>()> make_store;  // a fresh, empty store
+};
+std::vector<DurableMutant> crash_mutants();
+// The unbroken fake: syncs every write before acknowledging it.
+DurableMutant correct_durable_fake();
+
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which
 // must pass the whole kit.
 std::unique_ptr<Stash> forwarding_memory_stash();

@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "checks.h"
+#include "concurrent.h"
 #include "generators.h"
 #include "linearizability.h"
 
@@ -75,9 +76,30 @@ class Borrowed final : public Stash {
   std::shared_ptr<Stash> s_;
 };
 
+}  // namespace
+
 std::unique_ptr<World> world_over(const std::shared_ptr<Stash>& s) {
   return World::model([&] { return std::make_unique<Borrowed>(s); }, {});
 }
+
+std::vector<Call> random_calls(std::uint64_t seed, int calls, int collections) {
+  GenConfig config;
+  config.collections = collections;
+  config.extreme_diffs = false;
+  config.events = {};
+  GenState state(config);
+  rc::Random random(seed);
+  std::vector<Call> out;
+  for (int i = 0; i < calls; ++i) {
+    rc::Random r = random.split();
+    Op op = gen_op(state)(r, 50).value();
+    state.apply(op);
+    out.push_back(std::move(op.call));
+  }
+  return out;
+}
+
+namespace {
 
 int env_int(const char* name, int fallback) {
   const char* v = std::getenv(name);
@@ -108,22 +130,7 @@ struct Stats {
 // The calls one thread will issue: generated from the frontiers this thread
 // alone would have produced (a guide for aiming near the edges; the other
 // threads move them too, which is the point).
-std::vector<Call> plan(std::uint64_t seed, int calls) {
-  GenConfig config;
-  config.collections = 3;
-  config.extreme_diffs = false;
-  config.events = {};
-  GenState state(config);
-  rc::Random random(seed);
-  std::vector<Call> out;
-  for (int i = 0; i < calls; ++i) {
-    rc::Random r = random.split();
-    Op op = gen_op(state)(r, 50).value();
-    state.apply(op);
-    out.push_back(std::move(op.call));
-  }
-  return out;
-}
+std::vector<Call> plan(std::uint64_t seed, int calls) { return random_calls(seed, calls, 3); }
 
 struct Recording {
   History history;
