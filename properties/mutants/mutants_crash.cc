@@ -6,6 +6,7 @@
 // successful write is journalled and synced before it is acknowledged;
 // opening the store replays the synced journal; power loss (crash()) drops
 // the unsynced part and ignores every write after it until the next open.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -138,12 +139,13 @@ class DurableFake : public DerivedStash {
     disk_->sync();
   }
   void catch_up() {
-    if (behind_) disk_->sync();
-    behind_ = false;
+    if (behind_.exchange(false)) disk_->sync();
   }
   std::shared_ptr<Disk> disk_;
   Bug bug_;
-  bool behind_ = false;  // kAcknowledgeBeforeSync: the last write is not synced
+  // kAcknowledgeBeforeSync: the last write is not synced. Atomic: the kit's
+  // concurrent area calls one object from several threads.
+  std::atomic<bool> behind_{false};
 };
 
 class FakeStore final : public CrashableStore {
