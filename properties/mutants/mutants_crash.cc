@@ -90,8 +90,8 @@ class DurableFake : public DerivedStash {
       for (const Update& u : entries) {
         commit([c, u](Stash& s) { (void)s.update_many(c, std::span<const Update>(&u, 1)); },
                true);
-        // Each entry pays for its own sync, as on a real disk.
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        // Each entry pays for its own sync, as on a slow disk.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       return ok;
     }
