@@ -19,9 +19,11 @@ Result<kit::Area> parse_area(std::string_view name) {
   if (name == "properties") return kit::Area::kProperties;
   if (name == "stateful") return kit::Area::kStateful;
   if (name == "exhaustive") return kit::Area::kExhaustive;
+  if (name == "concurrent") return kit::Area::kConcurrent;
+  if (name == "crash") return kit::Area::kCrash;
   return fail(ErrorCode::kInvalidArgument,
               "--area: unknown area \"" + std::string(name) +
-                  "\" (scenarios, properties, stateful or exhaustive)");
+                  "\" (scenarios, properties, stateful, exhaustive, concurrent or crash)");
 }
 
 // A whole decimal number in [min, max].
@@ -95,7 +97,8 @@ class Progress {
 };
 
 std::string area_list(const std::vector<kit::Area>& areas) {
-  static const char* const kNames[] = {"scenarios", "properties", "stateful", "exhaustive"};
+  static const char* const kNames[] = {"scenarios",  "properties", "stateful",
+                                       "exhaustive", "concurrent", "crash"};
   std::string out;
   for (kit::Area area : areas) {
     out += (out.empty() ? "" : ", ") + std::string(kNames[static_cast<int>(area)]);
@@ -139,7 +142,7 @@ Result<CheckArgs> parse_check_args(std::span<const std::string_view> args) {
 std::string check_usage() {
   const std::string schemes_help = conformance::harness_usage();
   return "usage: stash check URL [--seed N] [--cases N] [--depth N]\n"
-         "                       [--area scenarios|properties|stateful|exhaustive]...\n"
+         "                       [--area scenarios|properties|stateful|exhaustive|concurrent|crash]...\n"
          "                       [--quiet]\n"
          "\n"
          "Runs the conformance kit against the backend named by URL and prints a\n"

@@ -95,6 +95,8 @@ std::string area_name(kit::Area area) {
     case kit::Area::kProperties: return "properties";
     case kit::Area::kStateful: return "stateful";
     case kit::Area::kExhaustive: return "exhaustive";
+    case kit::Area::kConcurrent: return "concurrent";
+    case kit::Area::kCrash: return "crash";
   }
   return "?";
 }

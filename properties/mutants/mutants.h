@@ -43,6 +43,42 @@ std::vector<Mutant> scale_mutants();
 // Defects found in the PostgreSQL backend (mutants_postgres.cc).
 std::vector<Mutant> postgres_mutants();
 
+// A broken backend that is right one call at a time and wrong only when calls
+// overlap: several threads, or several Stash objects on one store
+// (mutants_concurrency.cc). The kit's concurrent area must reject each.
+struct StoreMutant {
+  std::string name;
+  std::string description;
+  bool fencing = false;  // opening an object fences the older ones
+  // A fresh, empty store; the function returned opens one more Stash object
+  // on it (the first call opens the first object).
+  std::function<std::function<std::unique_ptr<Stash>()>()> make_store;
+};
+std::vector<StoreMutant> concurrency_mutants();
+// The unbroken controls for them: the same stores, without the bug.
+StoreMutant correct_store(bool fencing);
+
+// A durable fake whose power can be cut (mutants_crash.cc): open() opens the
+// store's one Stash (again, after a crash: what was synced survives);
+// crash() is power loss: what was not synced is gone, and nothing the open
+// Stash does from then on reaches the "disk".
+class CrashableStore {
+ public:
+  virtual ~CrashableStore() = default;
+  virtual std::unique_ptr<Stash> open() = 0;
+  virtual void crash() = 0;
+};
+// A durable backend that loses or tears acknowledged writes on power loss;
+// the kit's crash area must reject each.
+struct DurableMutant {
+  std::string name;
+  std::string description;
+  std::function<std::shared_ptr<CrashableStore>()> make_store;  // a fresh, empty store
+};
+std::vector<DurableMutant> crash_mutants();
+// The unbroken fake: syncs every write before acknowledging it.
+DurableMutant correct_durable_fake();
+
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which
 // must pass the whole kit.
 std::unique_ptr<Stash> forwarding_memory_stash();

@@ -15,7 +15,7 @@
 
 namespace stash::conformance::internal {
 
-enum class Capability { kDurable, kSeveralHandles, kFencing };
+enum class Capability { kDurable, kSeveralHandles, kFencing, kCrash };
 bool has(const Capabilities& caps, Capability need);
 std::string to_string(Capability c);  // "durable", "several_handles", "fencing"
 
@@ -46,6 +46,8 @@ std::vector<CheckDef> scenario_checks();
 std::vector<CheckDef> invariant_checks();
 std::vector<CheckDef> stateful_checks();
 std::vector<CheckDef> exhaustive_checks();
+std::vector<CheckDef> concurrent_checks();
+std::vector<CheckDef> crash_checks();
 
 // Runs one check (timing it, turning a missing capability into
 // kNotApplicable and an escaped exception into a failure).

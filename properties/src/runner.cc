@@ -26,6 +26,10 @@ Result<std::unique_ptr<Stash>> Harness::open_another() {
   return fail(ErrorCode::kInternal, "this harness cannot open another Stash");
 }
 
+Status Harness::crash() {
+  return fail(ErrorCode::kInternal, "this harness cannot simulate a crash");
+}
+
 bool Report::passed() const {
   for (const CheckResult& c : checks) {
     if (c.outcome == Outcome::kFailed) return false;
@@ -66,6 +70,7 @@ bool has(const Capabilities& caps, Capability need) {
     case Capability::kDurable: return caps.durable;
     case Capability::kSeveralHandles: return caps.several_handles;
     case Capability::kFencing: return caps.fencing;
+    case Capability::kCrash: return caps.crash && caps.durable;
   }
   return false;
 }
@@ -75,6 +80,7 @@ std::string to_string(Capability c) {
     case Capability::kDurable: return "durable";
     case Capability::kSeveralHandles: return "several_handles";
     case Capability::kFencing: return "fencing";
+    case Capability::kCrash: return "crash";
   }
   return "?";
 }
@@ -83,7 +89,7 @@ const std::vector<CheckDef>& all_checks() {
   static const std::vector<CheckDef> checks = [] {
     std::vector<CheckDef> all;
     for (auto part : {scenario_checks(), invariant_checks(), stateful_checks(),
-                      exhaustive_checks()}) {
+                      exhaustive_checks(), concurrent_checks(), crash_checks()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -151,6 +157,9 @@ RunOptions options_from_environment() {
   if (const char* depth = std::getenv("STASH_EXHAUSTIVE_DEPTH")) {
     options.exhaustive_depth = std::atoi(depth);
   }
+  if (const char* n = std::getenv("STASH_CONCURRENT_HISTORIES")) {
+    options.concurrent_histories = std::atoi(n);
+  }
   return options;
 }
 
@@ -187,6 +196,8 @@ const char* area_name(Area a) {
     case Area::kProperties: return "properties";
     case Area::kStateful: return "stateful";
     case Area::kExhaustive: return "exhaustive";
+    case Area::kConcurrent: return "concurrent";
+    case Area::kCrash: return "crash";
   }
   return "?";
 }

@@ -13,7 +13,9 @@ namespace {
 
 class FaultEnvHarness final : public conformance::Harness {
  public:
-  conformance::Capabilities capabilities() const override { return {.durable = true}; }
+  conformance::Capabilities capabilities() const override {
+    return {.durable = true, .crash = true};
+  }
   Result<std::unique_ptr<Stash>> open_fresh() override {
     env_ = std::make_unique<FaultEnv>();
     return reopen_without_crash();
@@ -21,6 +23,12 @@ class FaultEnvHarness final : public conformance::Harness {
   Result<std::unique_ptr<Stash>> reopen() override {
     env_->restart();  // A power cut: only synced data and directory entries remain.
     return reopen_without_crash();
+  }
+  // The kit's power loss: from the next sync point on every call fails, so
+  // nothing done from now on becomes durable; reopen() then drops the rest.
+  Status crash() override {
+    env_->crash_at_sync(1);
+    return {};
   }
 
  private:

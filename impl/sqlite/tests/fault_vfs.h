@@ -54,6 +54,12 @@ class FaultVfs {
   // connection open through the shim).
   void reset(std::uint64_t seed);
   void crash_at_sync(int n, LossMode mode);
+  // Cuts the power now, as the crash point of crash_at_sync would (call it
+  // while no connection is inside SQLite through the shim).
+  void cut_power_now(LossMode mode) {
+    mode_ = mode;
+    power_cut();
+  }
   void fail_at(int n, int rc);
 
   // Files opened from now on offer no shared memory (as on some network file

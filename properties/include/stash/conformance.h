@@ -25,9 +25,15 @@
 //               (results and exact error codes), with Reopen for durable
 //               backends and several Stash objects / fencing when declared;
 //   exhaustive  every sequence up to exhaustive_depth over a tiny alphabet,
-//               compared with MemoryStash.
+//               compared with MemoryStash;
+//   concurrent  several threads (and Stash objects, when declared) run random
+//               calls on shared collections; every recorded history must be
+//               linearizable with MemoryStash as the sequential model;
+//   crash       (capability crash) power loss at a point the kit chooses:
+//               every acknowledged write survives, nothing is half-applied.
 // Implementation: properties/src/. Deeper runs: RC_PARAMS="max_success=N",
-// STASH_EXHAUSTIVE_DEPTH=N (see properties/README.md).
+// STASH_EXHAUSTIVE_DEPTH=N, STASH_CONCURRENT_HISTORIES=N (see
+// properties/README.md).
 #ifndef STASH_CONFORMANCE_H_
 #define STASH_CONFORMANCE_H_
 
@@ -56,6 +62,10 @@ struct Capabilities {
   // Opening a new writer with open_another() fences every older one: the
   // older one's next call fails with kFenced and writes nothing.
   bool fencing = false;
+  // crash() simulates power loss: the kit then destroys every Stash object it
+  // holds and calls reopen(); every write acknowledged before crash() was
+  // called must be there, and no call may be found half-applied.
+  bool crash = false;
 };
 
 // How the kit gets stores to test. One Harness object serves one test: the
@@ -78,6 +88,13 @@ class Harness {
   // Opens another Stash on the store last made by open_fresh(), while the
   // others stay open. Only called when capabilities().several_handles.
   virtual Result<std::unique_ptr<Stash>> open_another();
+
+  // Simulates power loss on the store last made by open_fresh(), now: what
+  // the store had not synced is dropped or torn, and nothing the open Stash
+  // objects do from now on (their destruction included) reaches the store.
+  // The kit then destroys them and calls reopen(). Only called when
+  // capabilities().crash (which needs durable).
+  virtual Status crash();
 };
 
 using HarnessFactory = std::function<std::unique_ptr<Harness>()>;
@@ -93,7 +110,7 @@ struct Backend {
 // deliberately broken backends, and the googletest front end).
 // ---------------------------------------------------------------------------
 
-enum class Area { kScenarios, kProperties, kStateful, kExhaustive };
+enum class Area { kScenarios, kProperties, kStateful, kExhaustive, kConcurrent, kCrash };
 
 struct RunOptions {
   // RapidCheck seed; 0 picks one and reports it (it is always printed).
@@ -104,8 +121,11 @@ struct RunOptions {
   // ~8k sequences (under a second on MemoryStash); 3 is ~250k (~25 s).
   int exhaustive_depth = 2;
   // Which areas to run (all by default).
-  std::vector<Area> areas = {Area::kScenarios, Area::kProperties,
-                             Area::kStateful, Area::kExhaustive};
+  std::vector<Area> areas = {Area::kScenarios, Area::kProperties, Area::kStateful,
+                             Area::kExhaustive,  Area::kConcurrent, Area::kCrash};
+  // Concurrent histories to record and check (STASH_CONCURRENT_HISTORIES
+  // overrides it); each is a few threads issuing a dozen calls each.
+  int concurrent_histories = 200;
   // Stop at the first failing check (the mutant self-test uses this).
   bool stop_at_first_failure = false;
   // Progress lines for long runs ("stateful: 40/100 cases"); may be empty.
