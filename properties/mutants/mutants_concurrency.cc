@@ -88,7 +88,10 @@ class UnlockedReadModifyWrite : public DerivedStash {
 
   Result<CollectionHandle> collection(std::string_view name) override {
     Result<CollectionHandle> out;
-    write([&](MemoryStash& m) { return (out = m.collection(name)) ? Status{} : Status(std::unexpected(out.error())); });
+    const Status written = write([&](MemoryStash& m) {
+      return (out = m.collection(name)) ? Status{} : Status(std::unexpected(out.error()));
+    });
+    if (!written) return std::unexpected(written.error());
     return out;
   }
   Result<std::vector<Update>> iter(CollectionHandle c) override { return now()->iter(c); }
