@@ -35,7 +35,7 @@ constexpr std::uint64_t kSeed = kSeeds[0];
 // Cases per property / stateful test: enough to catch every mutant, small
 // enough that the control run plus every mutant stay near a minute in CI.
 constexpr int kCasesMax = 40;
-constexpr int kExhaustiveDepth = 3;
+constexpr int kExhaustiveDepth = 2;
 
 using StashFactory = std::function<std::unique_ptr<Stash>()>;
 

@@ -229,6 +229,7 @@ bool extreme(const Frontier& f) { return f.element() && extreme(*f.element()); }
 }  // namespace
 
 void World::count_dimensions(const Op& op) {
+  if (area.empty()) return;
   Coverage& cov = *coverage;
   const std::string a = area + ": ";
   note_max(cov, a + "collections", names_.size());
