@@ -236,7 +236,7 @@ void print(const Report& report, std::ostream& out) {
   }
   for (const auto& [area, lines] : by_area) {
     out << "covered by " << area << ":\n";
-    for (const auto& [what, n] : lines) out << "  " << std::left << std::setw(48) << what << n << "\n";
+    for (const auto& [what, n] : lines) out << "  " << std::left << std::setw(52) << what << " " << n << "\n";
   }
   out << (report.passed() ? "PASSED" : "FAILED") << "\n";
 }
