@@ -231,7 +231,7 @@ rc::Gen<Call> gen_write(const GenState& s) {
     const auto f = g.frontiers(c);
     const bool x = g.extreme();
     const int overflow = s.config.extreme_diffs ? 1 : 0;
-    const int bulk = s.config.bulk_entries > 0 && c != kBogus ? 3 : 0;
+    const int bulk = s.config.bulk_entries > 0 && c != kBogus ? 12 : 0;
     switch (*rc::gen::weightedElement<int>({{12, 0}, {5, 1}, {8, 2}, {6, 3}, {3, 4},
                                             {3, 5}, {3, 6}, {2, 7}, {5, 8},
                                             {overflow, 9}, {2, 10}, {bulk, 11}})) {
