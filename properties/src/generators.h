@@ -52,7 +52,7 @@ struct GenConfig {
   // Draw times and frontiers at the ends of int64 now and then.
   bool extreme_times = true;
   // Largest update_many batch: the default 3, or thousands for the scale
-  // checks (big batches are rare: 1 in 40 writes).
+  // checks (then about one write in six is such a batch).
   int bulk_entries = 0;
   // Generate the read operations too (the properties observe after every
   // step anyway, so they may leave them out).

@@ -166,7 +166,7 @@ Status OracleStash::append(std::span<const AppendBatch> batches) {
     Coll& col = next[b.collection.id - kFirstId];
     if (col.upper != b.lower) return violation("unexpected lower");
     for (const Update& u : b.entries) {
-      if (!at_or_beyond(u.time, col.upper)) return violation("time before lower");
+      if (!at_or_beyond(u.time, col.upper)) return violation("entry time " + std::to_string(u.time) + " is less than the current upper frontier " + col.upper.to_string());
     }
     col.log.insert(col.log.end(), b.entries.begin(), b.entries.end());
     if (auto ok = seal_one(col, b.upper); !ok) return ok;

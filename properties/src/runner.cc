@@ -230,9 +230,24 @@ void print(const Report& report, std::ostream& out) {
     }
     out << "\n";
   }
+  // "op seal", "error ..." and "event ..." are counts over the whole run;
+  // "<area>: ..." and "max <area>: ..." are the dimensions per area (how
+  // often, or the largest value seen).
+  std::map<std::string, std::vector<std::pair<std::string, std::uint64_t>>> by_area;
   out << "coverage (operations, error codes, events exercised by the random checks):\n";
   for (const auto& [what, n] : report.coverage) {
-    out << "  " << std::left << std::setw(48) << what << n << "\n";
+    const bool max = what.starts_with("max ");
+    const std::string rest = max ? what.substr(4) : what;
+    const std::size_t colon = rest.find(": ");
+    if (colon == std::string::npos) {
+      out << "  " << std::left << std::setw(48) << what << n << "\n";
+      continue;
+    }
+    by_area[rest.substr(0, colon)].push_back({(max ? "largest " : "") + rest.substr(colon + 2), n});
+  }
+  for (const auto& [area, lines] : by_area) {
+    out << "covered by " << area << ":\n";
+    for (const auto& [what, n] : lines) out << "  " << std::left << std::setw(52) << what << " " << n << "\n";
   }
   out << (report.passed() ? "PASSED" : "FAILED") << "\n";
 }

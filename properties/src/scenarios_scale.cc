@@ -147,8 +147,9 @@ void handles_across_objects(ScenarioEnv& e) {
   auto opened = e.harness->open_another();
   if (!opened) return e.t.fail("open_another: " + opened.error().to_string());
   Stash& b = **opened;
-  const CollectionHandle hb = e.coll(b, "shared");
+  // Before B is issued a handle of its own (which may have the same id).
   e.t.expect("B writes through A's handle", b.update(ha, "k", "b", 0, 1), "ok");
+  const CollectionHandle hb = e.coll(b, "shared");
   e.t.expect("B seals through A's handle", b.seal(ha, Frontier(1)), "ok");
   e.t.expect("B reads through A's handle", b.iter(ha), "ok [((k, a), 0, 1), ((k, b), 0, 1)]");
   e.t.expect("B reads through its own", b.upper(hb), "ok {1}");

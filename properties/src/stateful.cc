@@ -126,19 +126,19 @@ CheckDef stateful(std::string title, std::string test_name, std::optional<Capabi
   return {Area::kStateful, std::move(title), std::move(test_name), needs, body};
 }
 
-// Tens of collections, update_many batches of up to 2500 entries (so
+// Tens of collections (40), update_many batches of up to 2500 entries (so
 // collections of thousands of rows), reopens on durable backends. A tenth of
 // the cases of the other checks keeps its cost near theirs.
 CheckDef stateful_scale() {
   auto body = [](Context& ctx) {
     GenConfig config;
-    config.collections = 24;
+    config.collections = 40;
     config.bulk_entries = 2500;
     config.events.durable = ctx.backend.make_harness()->capabilities().durable;
     const int cases = std::max(2, ctx.options.max_success / 10);
     return run_stateful(ctx, "StatefulScale", config, "scale", cases, {"op update_many"});
   };
-  return {Area::kStateful, "stateful: scale: 24 collections, batches of thousands, reopen if durable",
+  return {Area::kStateful, "stateful: scale: 40 collections, batches of thousands, reopen if durable",
           "StatefulScale", std::nullopt, body};
 }
 

@@ -150,17 +150,10 @@ Result<CollectionHandle> World::handle(Object& o, CollRef c, unsigned pick) {
     return fail(ErrorCode::kInternal, "kit: no collection c" + std::to_string(c));
   }
   std::vector<CollectionHandle>& mine = o.handles[c];
-  if (mine.empty()) {
-    auto h = o.stash->collection(names_[c]);
-    if (!h) return h;
-    issued_.insert(h->id);
-    mine.push_back(*h);
-  }
-  if (pick == 0) return mine.front();
   // Every handle this object was issued for c, then (several_handles) every
   // handle the other open objects of the store were issued for it.
   std::vector<CollectionHandle> pool = mine;
-  if (caps_.several_handles) {
+  if (caps_.several_handles && pick != 0) {
     for (const auto& other : objects_) {
       if (other.get() == &o) continue;
       if (auto it = other->handles.find(c); it != other->handles.end()) {
@@ -168,6 +161,17 @@ Result<CollectionHandle> World::handle(Object& o, CollRef c, unsigned pick) {
       }
     }
   }
+  // An object with no handle of its own yet asks for one, unless the pick
+  // says to use another object's (so some calls run on a handle this object
+  // never issued).
+  if (mine.empty() && (pool.empty() || pick % 2 == 0)) {
+    auto h = o.stash->collection(names_[c]);
+    if (!h) return h;
+    issued_.insert(h->id);
+    mine.push_back(*h);
+    pool.insert(pool.begin(), *h);
+  }
+  if (pick == 0) return mine.front();
   return pool[pick % pool.size()];
 }
 
@@ -229,6 +233,7 @@ bool extreme(const Frontier& f) { return f.element() && extreme(*f.element()); }
 }  // namespace
 
 void World::count_dimensions(const Op& op) {
+  if (area.empty()) return;
   Coverage& cov = *coverage;
   const std::string a = area + ": ";
   note_max(cov, a + "collections", names_.size());

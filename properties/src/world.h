@@ -115,7 +115,8 @@ class World {
   int objects() const { return static_cast<int>(objects_.size()); }
 
   Coverage* coverage = nullptr;
-  // Prefixes the dimension counts ("stateful: max key bytes").
+  // Prefixes the dimension counts ("stateful: max key bytes"); empty: do
+  // not count them (the exhaustive checker's alphabet is fixed).
   std::string area = "random";
 
   static constexpr int kDefaultNames = 4;

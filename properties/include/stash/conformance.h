@@ -18,12 +18,19 @@
 //
 // What the kit checks (areas):
 //   scenarios   semantics.md section 6 and every error row of section 5,
-//               through the interface only;
+//               through the interface only, plus one deterministic scenario
+//               per bug class: adversarial bytes (NUL, >= 0x80, empty,
+//               prefixes, up to 1 MiB keys, values and names), confusable
+//               and invalid UTF-8 names, the ends of int64, scale (tens of
+//               collections, thousands of entries and rows, hundreds of
+//               writes between reopens), every issued handle, append
+//               chains, and the facts documented in error messages;
 //   properties  invariants of the observable outputs after every step of
 //               random operation sequences on several collections;
 //   stateful    random valid and invalid commands compared with MemoryStash
-//               (results and exact error codes), with Reopen for durable
-//               backends and several Stash objects / fencing when declared;
+//               (results, exact error codes and the documented facts of
+//               each message), with Reopen for durable backends and several
+//               Stash objects / fencing when declared, and a scale check;
 //   exhaustive  every sequence up to exhaustive_depth over a tiny alphabet,
 //               compared with MemoryStash;
 //   concurrent  several threads (and Stash objects, when declared) run random
@@ -31,6 +38,9 @@
 //               linearizable with MemoryStash as the sequential model;
 //   crash       (capability crash) power loss at a point the kit chooses:
 //               every acknowledged write survives, nothing is half-applied.
+// The random areas draw an adversarial alphabet of names, keys and values
+// per case, mix extreme times and frontiers in, chain appends, keep every
+// handle the backend issued and route each call through one of them.
 // Implementation: properties/src/. Deeper runs: RC_PARAMS="max_success=N",
 // STASH_EXHAUSTIVE_DEPTH=N, STASH_CONCURRENT_HISTORIES=N (see
 // properties/README.md).
