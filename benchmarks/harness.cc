@@ -25,18 +25,27 @@ std::map<std::string, std::vector<Subject>>& subjects() {
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
 // Runs `calls` calls of `op`, appending each call's duration; returns the
-// mean. One clock read per call: a call's time is from the end of the
-// previous one (or of its untimed after_each) to its own end.
+// median call's time: on a shared machine a few calls of a slot are
+// preempted, and the median is the slot's cost without them. One clock read
+// per call: a call's time is from the end of the previous one (or of its
+// untimed after_each) to its own end.
 double run_slot(Op& op, std::int64_t calls, std::vector<double>& durations) {
-  double total = 0;
+  std::vector<double> slot;
+  slot.reserve(static_cast<std::size_t>(calls));
   Clock::time_point start = Clock::now();
   for (std::int64_t i = 0; i < calls; ++i) {
     op.run();
     const Clock::time_point end = Clock::now();
     const double d = seconds(end - start);
-    durations.push_back(d);
-    total += d;
+    slot.push_back(d);
     if (op.after_each) {
       op.after_each();
       start = Clock::now();
@@ -44,14 +53,8 @@ double run_slot(Op& op, std::int64_t calls, std::vector<double>& durations) {
       start = end;
     }
   }
-  return total / static_cast<double>(calls);
-}
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
+  durations.insert(durations.end(), slot.begin(), slot.end());
+  return percentile(std::move(slot), 0.5);
 }
 
 void run_comparison(benchmark::State& state, const std::string& workload, const Shape& shape) {

@@ -4,15 +4,17 @@
 // we want to see, so nothing is measured alone. A comparison puts every
 // engine that can run one workload at one shape (a stash backend, or a raw
 // engine doing the equivalent work) into one process and runs them in
-// rounds: subject 1 for a slot, subject 2 for a slot, ..., then again. Each
-// subject's mean time per call is recorded per round, and a ratio of two
+// rounds: subject 1 for a slot, subject 2 for a slot, ..., then again (in
+// the reverse order every other round). Each subject's median time per call
+// in the slot is recorded per round (the median, so that the few calls a
+// neighbour preempts do not count), and a ratio of two
 // subjects is taken per round (they ran within a second of each other) and
 // summarised by its median and spread (benchmarks/report). Every call is
 // timed on its own as well, for p50 and p99 latencies.
 //
 // Each comparison is one Google Benchmark (name WORKLOAD/KEYS/N, or WORKLOAD
 // for the per-call ones) whose counters hold, per subject S:
-//   S.r0, S.r1, ...  mean seconds per call in each round
+//   S.r0, S.r1, ...  median seconds per call in each round
 //   S.p50, S.p99     latency percentiles over every timed call (seconds)
 //   S.items          items (entries written or read) per call
 #ifndef STASH_BENCHMARKS_HARNESS_H_

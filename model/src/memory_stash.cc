@@ -138,26 +138,32 @@ struct Collection {
     return by_key.equal_range(key, ByKeyOnly{});
   }
 
-  // Adds `diff` to the sum at `id`. `hint` is where the row probably goes
-  // (the returned position, for input in (key, value, time) order, which
-  // makes each insert constant time); returns the position after the row.
-  RowsByKey::iterator add(RowsByKey::iterator hint, const RowId& id, ExactDiff diff) {
-    if (diff == 0) return hint;  // Adding zero changes no sum; keep zeros out.
+  // Adds `diff` to the sum at `id`.
+  void add(const RowId& id, ExactDiff diff) {
+    if (diff == 0) return;  // Adding zero changes no sum; keep zeros out.
+    // Beyond every row (a bulk load in order, a snapshot loading): constant time.
+    if (!greatest_ || greatest_->id() < id) {
+      Row* row = Row::make(id, diff);
+      by_key.push_back(*row);
+      greatest_ = row;
+      return index_by_time(*row);
+    }
     RowsByKey::insert_commit_data commit;
-    auto [at, fresh] = by_key.insert_unique_check(hint, id, ByKeyValueTime{}, commit);
+    auto [at, fresh] = by_key.insert_unique_check(id, ByKeyValueTime{}, commit);
     if (!fresh) {
       at->sum += diff;
-      return at->sum == 0 ? erase(at) : std::next(at);
+      if (at->sum == 0) erase(at);
+      return;
     }
     Row* row = Row::make(id, diff);
-    by_time.insert(by_time.end(), *row);  // constant time for non-decreasing times
-    return std::next(by_key.insert_unique_commit(*row, commit));
+    by_key.insert_unique_commit(*row, commit);
+    index_by_time(*row);
   }
 
   // Removes a row from both trees; returns the next one in by_key.
   RowsByKey::iterator erase(RowsByKey::iterator at) {
     by_time.erase(by_time.iterator_to(*at));
-    return by_key.erase_and_dispose(at, Row::destroy);
+    return erase_unindexed(at);
   }
 
   // Physical compaction: every row at or before since becomes one row per
@@ -178,18 +184,41 @@ struct Collection {
         next = erase(next);
       }
       if (first.sum == 0) {
-        by_key.erase_and_dispose(by_key.iterator_to(first), Row::destroy);
+        erase_unindexed(by_key.iterator_to(first));
         continue;
       }
       first.time = to;  // Its place in by_key is unchanged: nothing of its pair lies between.
-      by_time.insert(first);
+      index_by_time(first);
     }
   }
 
   void clear() {
     by_time.clear();
     by_key.clear_and_dispose(Row::destroy);
+    greatest_ = nullptr;
   }
+
+ private:
+  // A row that is in by_key only.
+  RowsByKey::iterator erase_unindexed(RowsByKey::iterator at) {
+    if (&*at == greatest_) greatest_ = at == by_key.begin() ? nullptr : &*std::prev(at);
+    return by_key.erase_and_dispose(at, Row::destroy);
+  }
+
+  void index_by_time(Row& row) {
+    // At or after every indexed time: constant time at the end.
+    if (row.time >= latest_time_) {
+      by_time.push_back(row);
+      latest_time_ = row.time;
+    } else {
+      by_time.insert(row);
+    }
+  }
+
+  // The last row of by_key (null when empty), and a time at or after every
+  // time in by_time: the trees find their ends only by walking down to them.
+  Row* greatest_ = nullptr;
+  Timestamp latest_time_ = std::numeric_limits<Timestamp>::min();
 };
 
 // Calls visit(key, value, time, sum) for each update a read sees among the
@@ -319,8 +348,8 @@ void MemoryStash::State::load(const MemoryStashImage& image) {
     Collection& to = collections_.emplace_back();
     to.since = from.since;
     to.upper = from.upper;
-    auto hint = to.by_key.end();  // image() lists rows in order: each insert is O(1)
-    for (const Update& u : from.updates) hint = to.add(hint, {u.key, u.value, u.time}, u.diff);
+    // image() lists rows in order: each one lands at the end, in constant time.
+    for (const Update& u : from.updates) to.add({u.key, u.value, u.time}, u.diff);
   }
 }
 
@@ -378,8 +407,7 @@ Status MemoryStash::update_many(CollectionHandle c, std::span<const Update> entr
     if (auto ok = rules::check_update_time(u.time, (*col)->upper); !ok) return ok;
     if (auto ok = fits_in_row(u); !ok) return ok;
   }
-  auto hint = (*col)->by_key.end();
-  for (const Update& u : entries) hint = (*col)->add(hint, {u.key, u.value, u.time}, u.diff);
+  for (const Update& u : entries) (*col)->add({u.key, u.value, u.time}, u.diff);
   return {};
 }
 
@@ -452,8 +480,7 @@ Status MemoryStash::append(std::span<const AppendBatch> batches) {
   // Second pass: everything checked out; apply it all.
   for (const AppendBatch& batch : batches) {
     Collection& col = **state_->find(batch.collection);
-    auto hint = col.by_key.end();
-    for (const Update& u : batch.entries) hint = col.add(hint, {u.key, u.value, u.time}, u.diff);
+    for (const Update& u : batch.entries) col.add({u.key, u.value, u.time}, u.diff);
   }
   for (const auto& [handle, frontiers] : planned) {
     Collection& col = **state_->find(handle);

@@ -52,16 +52,22 @@ void ExpectSamePeeks(MemoryStash& s, CollectionHandle c, const std::vector<Bytes
   auto peek = s.peek(c);
   auto derived_peek = derived.peek(c);
   ASSERT_EQ(Outcome(peek), Outcome(derived_peek));
-  if (peek) EXPECT_EQ(*peek, *derived_peek);
+  if (peek) {
+    EXPECT_EQ(*peek, *derived_peek);
+  }
   auto one = s.peek_one(c);
   auto derived_one = derived.peek_one(c);
   ASSERT_EQ(Outcome(one), Outcome(derived_one));
-  if (one) EXPECT_EQ(*one, *derived_one);
+  if (one) {
+    EXPECT_EQ(*one, *derived_one);
+  }
   for (const Bytes& k : keys) {
     auto key_one = s.peek_key_one(c, k);
     auto derived_key_one = derived.peek_key_one(c, k);
     ASSERT_EQ(Outcome(key_one), Outcome(derived_key_one)) << "key " << k;
-    if (key_one) EXPECT_EQ(*key_one, *derived_key_one) << "key " << k;
+    if (key_one) {
+      EXPECT_EQ(*key_one, *derived_key_one) << "key " << k;
+    }
   }
 }
 
@@ -145,7 +151,9 @@ TEST(MemoryPeeks, RandomHistoriesAgreeWithTheDerivedPeeks) {
         case 3:
           since += static_cast<Timestamp>(rng() % (upper - since + 1));
           ASSERT_TRUE(s.compact(c, Frontier(since)));
-          if (rng() % 2) ASSERT_TRUE(s.consolidate(c));
+          if (rng() % 2) {
+            ASSERT_TRUE(s.consolidate(c));
+          }
           break;
       }
       ExpectSamePeeks(s, c, keys);
