@@ -10,8 +10,9 @@
 //
 // Data lives only in memory and is lost when the object is destroyed. For a
 // MemoryStash that survives restarts (a snapshot and a log in a directory),
-// see durable_memory_stash.h: it keeps this class as its model and adds the
-// files beside it, not inside these operations.
+// see stash/durable_memory_stash.h (library stash_durable_memory): it keeps
+// this class as its model and adds the files beside it, through image() and
+// the image constructor, not inside these operations.
 //
 // Limits: a key or a value is at most 4 GiB - 1 bytes; a longer one fails
 // update_many and append with kInvalidArgument and nothing is written.
