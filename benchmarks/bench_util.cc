@@ -20,6 +20,7 @@ Config load() {
   if (auto r = env("STASH_BENCH_ROUNDS"); !r.empty()) c.rounds = std::max(1, std::stoi(r));
   if (auto ms = env("STASH_BENCH_SLOT_MS"); !ms.empty()) c.slot_seconds = std::stod(ms) / 1000;
   c.postgres_url = env("STASH_TEST_POSTGRES_URL");
+  c.subjects = env("STASH_BENCH_SUBJECTS");
   std::string base = env("STASH_BENCH_DIR");
   if (base.empty()) base = env("TMPDIR");
   if (base.empty()) base = "/tmp";

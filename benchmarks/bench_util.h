@@ -21,6 +21,8 @@ namespace stash::bench {
 //   STASH_BENCH_MAX_N=N     leave out collection sizes above N (default 1M).
 //   STASH_BENCH_ROUNDS=R    interleaved rounds per comparison (default 9).
 //   STASH_BENCH_SLOT_MS=MS  time each subject runs per round (default 40).
+//   STASH_BENCH_SUBJECTS=RE only the subjects (engines) matching RE, e.g.
+//                           "^(memory|raw_map)$" for a quick look.
 //   STASH_BENCH_DIR=DIR     where benchmark files go (default $TMPDIR or /tmp).
 //   STASH_TEST_POSTGRES_URL libpq conninfo; without it PostgreSQL is skipped.
 struct Config {
@@ -28,6 +30,7 @@ struct Config {
   std::int64_t max_n = 1'000'000;
   int rounds = 9;
   double slot_seconds = 0.04;
+  std::string subjects;      // regex; empty: every subject
   std::string dir;           // A fresh directory, removed at exit.
   std::string postgres_url;  // Empty: no PostgreSQL benchmarks.
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <regex>
 #include <utility>
 
 namespace stash::bench {
@@ -59,7 +60,12 @@ double run_slot(Op& op, std::int64_t calls, std::vector<double>& durations) {
 
 void run_comparison(benchmark::State& state, const std::string& workload, const Shape& shape) {
   const Config& cfg = config();
-  const std::vector<Subject>& all = subjects()[workload];
+  std::vector<Subject> all;
+  for (const Subject& s : subjects()[workload]) {
+    if (cfg.subjects.empty() || std::regex_search(s.engine, std::regex(cfg.subjects))) {
+      all.push_back(s);
+    }
+  }
   std::vector<Op> ops;
   ops.reserve(all.size());
   for (const Subject& s : all) ops.push_back(s.prepare(shape));

@@ -3,17 +3,21 @@
 //
 // Storage. A collection keeps each distinct (key, value, time) written to it
 // as one Row holding the exact sum of the diffs written there; a sum that
-// reaches zero removes its row. Each row is linked into two trees at once:
+// reaches zero removes its row. Rows are linked into two trees:
 //
-//   by_key   ordered by (key, value, time): every read streams it in order,
-//            advancing times to since on the fly (INV-5);
-//   by_time  ordered by time: the rows before since are its first ones, so
-//            consolidate touches only them, never the whole collection.
+//   by_key   every row, ordered by (key, value, time): every read streams it
+//            in order, advancing times to since on the fly (INV-5);
+//   by_time  the rows written since they were last consolidated, ordered by
+//            time. A consolidated row is the only row of its (key, value) at
+//            or before since, so only a (key, value) with a row in by_time at
+//            or before since has anything to merge: consolidate visits those
+//            and nothing else, whatever the size of the collection.
 //
 // Times are stored as written; only consolidate moves them to since. A row
 // is one allocation: the Row, then its key bytes, then its value bytes.
 #include "stash/memory_stash.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -160,35 +164,49 @@ struct Collection {
     index_by_time(*row);
   }
 
-  // Removes a row from both trees; returns the next one in by_key.
+  // Removes a row from the trees it is in; returns the next one in by_key.
   RowsByKey::iterator erase(RowsByKey::iterator at) {
-    by_time.erase(by_time.iterator_to(*at));
-    return erase_unindexed(at);
+    if (at->by_time.is_linked()) by_time.erase(by_time.iterator_to(*at));
+    if (&*at == greatest_) greatest_ = at == by_key.begin() ? nullptr : &*std::prev(at);
+    return by_key.erase_and_dispose(at, Row::destroy);
   }
 
-  // Physical compaction: every row at or before since becomes one row per
-  // (key, value) at since, zero sums dropped. Touches only those rows.
+  // Physical compaction: the rows of each (key, value) at or before since
+  // become one row at since, zero sums dropped (merging cannot overflow:
+  // sums are exact). Touches only the (key, value)s written to since the
+  // last consolidation.
   void consolidate() {
     // With since {} nothing is readable ever again, so nothing need be kept.
     if (since.is_empty()) return clear();
     const Timestamp to = *since.element();
-    while (!by_time.empty() && by_time.begin()->time < to) {
-      // The earliest row before since is the first of its (key, value) in
-      // by_key; its pair's later rows up to since follow it there. Fold them
-      // into it and move it to since (merging cannot overflow: sums are exact).
-      Row& first = *by_time.begin();
-      by_time.erase(by_time.begin());
-      auto next = std::next(by_key.iterator_to(first));
-      while (next != by_key.end() && next->time <= to && next->same_pair(first)) {
-        first.sum += next->sum;
+    // One row of each (key, value) that may have more than one row at or
+    // before since, in by_key's order.
+    std::vector<const Row*> pairs;
+    for (auto it = by_time.begin(); it != by_time.end() && it->time <= to; ++it) {
+      pairs.push_back(&*it);
+    }
+    std::sort(pairs.begin(), pairs.end(),
+              [](const Row* a, const Row* b) { return a->id() < b->id(); });
+    pairs.erase(std::unique(pairs.begin(), pairs.end(),
+                            [](const Row* a, const Row* b) { return a->same_pair(*b); }),
+                pairs.end());
+    for (const Row* pair : pairs) {
+      // Its rows at or before since are the first of its rows in by_key.
+      auto first = by_key.lower_bound(
+          RowId{pair->key(), pair->value(), std::numeric_limits<Timestamp>::min()},
+          ByKeyValueTime{});
+      for (auto next = std::next(first);
+           next != by_key.end() && next->time <= to && next->same_pair(*first);) {
+        first->sum += next->sum;
         next = erase(next);
       }
-      if (first.sum == 0) {
-        erase_unindexed(by_key.iterator_to(first));
+      if (first->sum == 0) {
+        erase(first);
         continue;
       }
-      first.time = to;  // Its place in by_key is unchanged: nothing of its pair lies between.
-      index_by_time(first);
+      // Its place in by_key is unchanged: nothing of its pair lies between.
+      first->time = to;
+      if (first->by_time.is_linked()) by_time.erase(by_time.iterator_to(*first));
     }
   }
 
@@ -199,12 +217,6 @@ struct Collection {
   }
 
  private:
-  // A row that is in by_key only.
-  RowsByKey::iterator erase_unindexed(RowsByKey::iterator at) {
-    if (&*at == greatest_) greatest_ = at == by_key.begin() ? nullptr : &*std::prev(at);
-    return by_key.erase_and_dispose(at, Row::destroy);
-  }
-
   void index_by_time(Row& row) {
     // At or after every indexed time: constant time at the end.
     if (row.time >= latest_time_) {
@@ -216,7 +228,8 @@ struct Collection {
   }
 
   // The last row of by_key (null when empty), and a time at or after every
-  // time in by_time: the trees find their ends only by walking down to them.
+  // time in by_time: the trees find their ends only by walking down to them,
+  // and these let a row beyond both ends go there in constant time.
   Row* greatest_ = nullptr;
   Timestamp latest_time_ = std::numeric_limits<Timestamp>::min();
 };
