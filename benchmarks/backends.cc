@@ -8,10 +8,8 @@
 #include <map>
 
 #include "bench_util.h"
-#include "stash/durable_memory_stash.h"
 #include "stash/memory_stash.h"
-#include "stash/postgres_stash.h"
-#include "stash/sqlite_stash.h"
+#include "stash/open.h"
 
 namespace stash::bench {
 namespace {
@@ -40,11 +38,11 @@ class DurableMemoryBackend final : public Backend {
   std::string name() const override { return "durable_memory"; }
   std::unique_ptr<Stash> create(const std::string& store) override {
     std::filesystem::remove_all(path(store));
-    return must(DurableMemoryStash::open(path(store)), "open durable_memory");
+    return must(stash::open("memory:" + path(store)), "open durable_memory");
   }
   void close(const std::string&, std::unique_ptr<Stash>) override {}
   std::unique_ptr<Stash> open(const std::string& store) override {
-    return must(DurableMemoryStash::open(path(store)), "reopen durable_memory");
+    return must(stash::open("memory:" + path(store)), "reopen durable_memory");
   }
 
  private:
@@ -58,11 +56,11 @@ class SqliteBackend final : public Backend {
   std::string name() const override { return "sqlite"; }
   std::unique_ptr<Stash> create(const std::string& store) override {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path(store) + suffix);
-    return must(SqliteStash::open(path(store)), "open sqlite");
+    return must(stash::open("sqlite:" + path(store)), "open sqlite");
   }
   void close(const std::string&, std::unique_ptr<Stash>) override {}
   std::unique_ptr<Stash> open(const std::string& store) override {
-    return must(SqliteStash::open(path(store)), "reopen sqlite");
+    return must(stash::open("sqlite:" + path(store)), "reopen sqlite");
   }
 
  private:
@@ -75,20 +73,22 @@ class PostgresBackend final : public Backend {
   std::string name() const override { return "postgres"; }
   std::unique_ptr<Stash> create(const std::string& store) override {
     drop_schema(schema(store));
-    return must(PostgresStash::open(config().postgres_url, options(store)), "open postgres");
+    return must(stash::open(url(store)), "open postgres");
   }
   void close(const std::string&, std::unique_ptr<Stash>) override {}
   std::unique_ptr<Stash> open(const std::string& store) override {
-    return must(PostgresStash::open(config().postgres_url, options(store)), "reopen postgres");
+    return must(stash::open(url(store)), "reopen postgres");
   }
 
  private:
   static std::string schema(const std::string& store) { return "stash_bench_" + store; }
-  static PostgresOptions options(const std::string& store) {
-    PostgresOptions o;
-    o.schema = schema(store);
-    o.statement_timeout_ms = 0;  // 1M-entry reads may take longer than 30 s
-    return o;
+  // statement_timeout_ms=0: 1M-entry reads may take longer than 30 s.
+  static std::string url(const std::string& store) {
+    const std::string& dsn = config().postgres_url;
+    const bool uri = dsn.starts_with("postgres://") || dsn.starts_with("postgresql://");
+    const char* sep = !uri ? " " : dsn.find('?') == std::string::npos ? "?" : "&";
+    const char* and_ = uri ? "&" : " ";
+    return "postgres:" + dsn + sep + "schema=" + schema(store) + and_ + "statement_timeout_ms=0";
   }
   static void drop_schema(const std::string& schema) {
     PGconn* conn = PQconnectdb(config().postgres_url.c_str());

@@ -1,37 +1,20 @@
-# Makes `find_package(stash)` work for downstream projects after
-# `cmake --install`.
+# Makes `find_package(stash)` and `pkg-config --cflags --libs stash` work for
+# downstream projects after `cmake --install`. Every library registered with
+# stash_install_library (cmake/StashHelpers.cmake) has already installed
+# itself and its own headers; this exports them.
 include(CMakePackageConfigHelpers)
 
-install(DIRECTORY model/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The durable MemoryStash's headers (stash/durable_memory_stash.h, stash/env.h).
-install(DIRECTORY impl/durable_memory/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-# The SQLite backend's header; its config then needs SQLite3.
-if(TARGET stash_sqlite)
-  install(FILES impl/sqlite/include/stash/sqlite_stash.h
-          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/stash)
-  set(STASH_INSTALL_SQLITE ON)
-else()
-  set(STASH_INSTALL_SQLITE OFF)
-endif()
-# The PostgreSQL backend's headers; its config then needs libpq.
-if(TARGET stash_postgres)
-  install(FILES impl/postgres/include/stash/postgres_stash.h
-                impl/postgres/include/stash/postgres_connection.h
-          DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/stash)
-  set(STASH_INSTALL_POSTGRES ON)
-else()
-  set(STASH_INSTALL_POSTGRES OFF)
-endif()
-# The conformance kit (built with the tests) is installed too, so a backend
-# written elsewhere can run it; its config then needs GTest and RapidCheck.
-if(TARGET stash_conformance)
-  install(DIRECTORY properties/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  set(STASH_INSTALL_CONFORMANCE ON)
-else()
-  set(STASH_INSTALL_CONFORMANCE OFF)
-endif()
-install(TARGETS ${STASH_INSTALL_TARGETS} EXPORT stashTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+get_property(STASH_INSTALLED_LIBRARIES GLOBAL PROPERTY STASH_INSTALLED_LIBRARIES)
+# What the package config must find again for the installed targets.
+foreach(lib stash_sqlite stash_postgres stash_conformance stash_conformance_gtest)
+  string(TOUPPER ${lib} upper)
+  if(${lib} IN_LIST STASH_INSTALLED_LIBRARIES)
+    set(${upper}_INSTALLED ON)
+  else()
+    set(${upper}_INSTALLED OFF)
+  endif()
+endforeach()
+
 install(EXPORT stashTargets NAMESPACE stash::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/stash)
 configure_package_config_file(cmake/stashConfig.cmake.in
@@ -42,3 +25,24 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/stashConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/stashConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/stashConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/stash)
+
+# stash.pc: stash::open and every backend of this build (not the kit). The
+# libraries are static, so their dependencies are public.
+set(STASH_PC_LIBS "")
+foreach(lib stash_open stash_sqlite stash_postgres stash_durable_memory stash_model)
+  if(lib IN_LIST STASH_INSTALLED_LIBRARIES)
+    string(APPEND STASH_PC_LIBS " -l${lib}")
+  endif()
+endforeach()
+set(STASH_PC_REQUIRES "")
+if(STASH_SQLITE_INSTALLED)
+  string(APPEND STASH_PC_REQUIRES " sqlite3")
+endif()
+if(STASH_POSTGRES_INSTALLED)
+  string(APPEND STASH_PC_REQUIRES " libpq")
+endif()
+file(RELATIVE_PATH STASH_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+configure_file(cmake/stash.pc.in ${CMAKE_CURRENT_BINARY_DIR}/stash.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/stash.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/stash)

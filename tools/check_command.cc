@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "backend_url.h"
+#include "stash/harnesses.h"
 
 namespace stash::tools {
 namespace {
@@ -137,8 +137,7 @@ Result<CheckArgs> parse_check_args(std::span<const std::string_view> args) {
 }
 
 std::string check_usage() {
-  std::string schemes_help;
-  for (const Scheme& scheme : schemes()) schemes_help += "  " + scheme.usage + "\n";
+  const std::string schemes_help = conformance::harness_usage();
   return "usage: stash check URL [--seed N] [--cases N] [--depth N]\n"
          "                       [--area scenarios|properties|stateful|exhaustive]...\n"
          "                       [--quiet]\n"
@@ -172,7 +171,7 @@ int run_check(std::span<const std::string_view> args, std::ostream& out,
     out << check_usage();
     return kExitOk;
   }
-  auto backend = open_backend(parsed->url);
+  auto backend = conformance::backend_for_url(parsed->url);
   if (!backend) {
     err << "stash check: " << backend.error().message() << "\n";
     return kExitUsage;

@@ -2,6 +2,7 @@
 //
 //   stash check URL [options]   run the conformance kit against a backend
 //   stash --help
+//   stash --version
 //
 // Exit codes: 0 ok, 1 the command found a failure, 2 bad arguments.
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "check_command.h"
+#include "stash/version.h"
 
 namespace {
 
@@ -20,7 +22,8 @@ constexpr std::string_view kUsage =
     "              (e.g. `stash check memory:`; see `stash check --help`)\n"
     "\n"
     "Options:\n"
-    "  --help      this text\n";
+    "  --help      this text\n"
+    "  --version   print the version (stash X.Y.Z)\n";
 
 }  // namespace
 
@@ -34,6 +37,10 @@ int main(int argc, char** argv) {
   const std::string_view command = args[0];
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
+    return kExitOk;
+  }
+  if (command == "--version" || command == "version") {
+    std::cout << "stash " << stash::kVersion << "\n";
     return kExitOk;
   }
   if (command == "check") {

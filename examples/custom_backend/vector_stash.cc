@@ -5,6 +5,7 @@
 #include <map>
 #include <tuple>
 
+#include "stash/exact_diff.h"
 #include "stash/rules.h"
 
 namespace toy {
@@ -17,12 +18,9 @@ using stash::Update;
 namespace rules = stash::rules;
 
 // Diff sums are exact: int64 diffs can sum past int64 and back.
-__extension__ typedef __int128 Sum;
+using Sum = stash::ExactDiff;
 
-bool fits(Sum s) {
-  return s >= std::numeric_limits<stash::Diff>::min() &&
-         s <= std::numeric_limits<stash::Diff>::max();
-}
+bool fits(Sum s) { return stash::fits_in_diff(s); }
 
 auto key_value_time(const Update& u) { return std::tie(u.key, u.value, u.time); }
 
@@ -177,20 +175,7 @@ auto VectorStash::append(std::span<const stash::AppendBatch> batches) -> Status 
     auto col = find(batch.collection);
     if (!col) return std::unexpected(col.error());
     Collection& next = staged.try_emplace(batch.collection.id, **col).first->second;
-    if (auto ok = rules::check_lower(batch.collection, next.upper, batch.lower); !ok) {
-      return ok;
-    }
-    for (const Update& u : batch.entries) {
-      if (auto ok = rules::check_update_time(u.time, next.upper); !ok) return ok;
-    }
-    if (auto ok = rules::check_seal(next.upper, batch.upper); !ok) return ok;
-    next.upper = batch.upper;
-    if (batch.since) {
-      if (auto ok = rules::check_compact(next.since, next.upper, *batch.since); !ok) {
-        return ok;
-      }
-      next.since = *batch.since;
-    }
+    if (auto ok = rules::check_append_batch(batch, next.since, next.upper); !ok) return ok;
     next.log.insert(next.log.end(), batch.entries.begin(), batch.entries.end());
   }
   for (auto& [id, next] : staged) collections_[id - 1] = std::move(next);

@@ -2,7 +2,7 @@
 // to make a fresh store, and one line to instantiate every test.
 #include <memory>
 
-#include "stash/conformance.h"
+#include "stash/conformance_gtest.h"
 #include "vector_stash.h"
 
 class VectorHarness : public stash::conformance::Harness {

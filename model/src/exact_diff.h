@@ -5,19 +5,12 @@
 #ifndef STASH_MODEL_SRC_EXACT_DIFF_H_
 #define STASH_MODEL_SRC_EXACT_DIFF_H_
 
-#include <limits>
-#include <optional>
-
-#include "stash/frontier.h"
+#include "stash/exact_diff.h"
 
 namespace stash::internal {
 
-__extension__ typedef __int128 ExactDiff;
-
-inline bool fits_in_diff(ExactDiff d) {
-  return d >= std::numeric_limits<Diff>::min() &&
-         d <= std::numeric_limits<Diff>::max();
-}
+using stash::ExactDiff;
+using stash::fits_in_diff;
 
 }  // namespace stash::internal
 

@@ -327,7 +327,7 @@ MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash() {
 MemoryStash::~MemoryStash() = default;
 
 MemoryStashImage MemoryStash::image() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return state_->image();
 }
 
@@ -367,12 +367,12 @@ void MemoryStash::State::load(const MemoryStashImage& image) {
 }
 
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return state_->collection(name);
 }
 
 Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;
@@ -393,7 +393,7 @@ Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {
 
 Result<std::vector<ValueUpdate>> MemoryStash::iter_key(CollectionHandle c,
                                                        const Bytes& key) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;
@@ -412,7 +412,7 @@ Result<std::vector<ValueUpdate>> MemoryStash::iter_key(CollectionHandle c,
 }
 
 Status MemoryStash::update_many(CollectionHandle c, std::span<const Update> entries) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   // Check every entry before adding any: the batch is all or nothing (INV-6).
@@ -425,7 +425,7 @@ Status MemoryStash::update_many(CollectionHandle c, std::span<const Update> entr
 }
 
 Status MemoryStash::seal(CollectionHandle c, Frontier new_upper) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_seal((*col)->upper, new_upper); !ok) return ok;
@@ -434,7 +434,7 @@ Status MemoryStash::seal(CollectionHandle c, Frontier new_upper) {
 }
 
 Status MemoryStash::compact(CollectionHandle c, Frontier new_since) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_compact((*col)->since, (*col)->upper, new_since); !ok) {
@@ -445,7 +445,7 @@ Status MemoryStash::compact(CollectionHandle c, Frontier new_since) {
 }
 
 Status MemoryStash::consolidate(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   // Reads already see times advanced to since; storing them that way changes
@@ -455,21 +455,21 @@ Status MemoryStash::consolidate(CollectionHandle c) {
 }
 
 Result<Frontier> MemoryStash::since(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   return (*col)->since;
 }
 
 Result<Frontier> MemoryStash::upper(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   return (*col)->upper;
 }
 
 Status MemoryStash::append(std::span<const AppendBatch> batches) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   // First pass: run every check against the frontiers as earlier batches of
   // this call leave them, changing nothing, so one failure applies nothing.
   std::map<CollectionHandle, std::pair<Frontier, Frontier>> planned;  // since, upper
@@ -478,16 +478,9 @@ Status MemoryStash::append(std::span<const AppendBatch> batches) {
     if (!col) return std::unexpected(col.error());
     auto [it, _] = planned.try_emplace(batch.collection, (*col)->since, (*col)->upper);
     auto& [since, upper] = it->second;
-    if (auto ok = rules::check_lower(batch.collection, upper, batch.lower); !ok) return ok;
+    if (auto ok = rules::check_append_batch(batch, since, upper); !ok) return ok;
     for (const Update& u : batch.entries) {
-      if (auto ok = rules::check_update_time(u.time, upper); !ok) return ok;
       if (auto ok = fits_in_row(u); !ok) return ok;
-    }
-    if (auto ok = rules::check_seal(upper, batch.upper); !ok) return ok;
-    upper = batch.upper;
-    if (batch.since) {
-      if (auto ok = rules::check_compact(since, upper, *batch.since); !ok) return ok;
-      since = *batch.since;
     }
   }
   // Second pass: everything checked out; apply it all.
@@ -504,7 +497,7 @@ Status MemoryStash::append(std::span<const AppendBatch> batches) {
 }
 
 Result<Timestamp> MemoryStash::peek_timestamp(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   return rules::peek_timestamp(c, (*col)->since, (*col)->upper);
@@ -515,7 +508,7 @@ Result<Timestamp> MemoryStash::peek_timestamp(CollectionHandle c) {
 // Upper is beyond since whenever a peek timestamp exists, so since is finite.
 
 Result<std::vector<PeekEntry>> MemoryStash::peek(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;
@@ -534,7 +527,7 @@ Result<std::vector<PeekEntry>> MemoryStash::peek(CollectionHandle c) {
 }
 
 Result<std::map<Bytes, Bytes>> MemoryStash::peek_one(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;
@@ -563,7 +556,7 @@ Result<std::map<Bytes, Bytes>> MemoryStash::peek_one(CollectionHandle c) {
 }
 
 Result<std::optional<Bytes>> MemoryStash::peek_key_one(CollectionHandle c, const Bytes& key) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;

@@ -73,6 +73,23 @@ Status check_lower(CollectionHandle c, const Frontier& upper,
                   ", the current upper frontier is " + upper.to_string());
 }
 
+Status check_append_batch(CollectionHandle c, const Frontier& lower,
+                          std::span<const Update> entries, const Frontier& new_upper,
+                          const std::optional<Frontier>& new_since, Frontier& since,
+                          Frontier& upper) {
+  if (auto ok = check_lower(c, upper, lower); !ok) return ok;
+  for (const Update& u : entries) {
+    if (auto ok = check_update_time(u.time, upper); !ok) return ok;
+  }
+  if (auto ok = check_seal(upper, new_upper); !ok) return ok;
+  if (new_since) {
+    if (auto ok = check_compact(since, new_upper, *new_since); !ok) return ok;
+    since = *new_since;
+  }
+  upper = new_upper;
+  return {};
+}
+
 namespace {
 
 // Length of the UTF-8 sequence starting at s[i], or 0 if it is malformed

@@ -36,11 +36,9 @@ bool apply_compact(Frontiers& f, CollRef c, const Frontier& to) {
 }
 
 bool apply_append(Frontiers& f, const AppendBatchRef& b) {
-  if (!valid(f, b.c) || f[b.c].second != b.lower) return false;
-  for (const Update& u : b.entries) {
-    if (!b.lower.less_equal(u.time)) return false;
-  }
-  return apply_seal(f, b.c, b.upper) && (!b.since || apply_compact(f, b.c, *b.since));
+  return valid(f, b.c) && rules::check_append_batch(CollectionHandle{}, b.lower, b.entries,
+                                                    b.upper, b.since, f[b.c].first,
+                                                    f[b.c].second).has_value();
 }
 
 Frontiers next_frontiers(Frontiers f, const Call& call) {

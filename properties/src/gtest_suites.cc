@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "checks.h"
+#include "stash/conformance_gtest.h"
 
 namespace stash::conformance::gtest_glue {
 

@@ -6,12 +6,13 @@
 #include <tuple>
 
 #include "checks.h"
+#include "stash/exact_diff.h"
 #include "generators.h"
 
 namespace stash::conformance::internal {
 namespace {
 
-__extension__ typedef __int128 Sum;
+using Sum = stash::ExactDiff;
 
 template <class... F>
 struct Overloaded : F... {

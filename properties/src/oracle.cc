@@ -4,10 +4,12 @@
 #include <map>
 #include <tuple>
 
+#include "stash/exact_diff.h"
+
 namespace stash::conformance::internal {
 namespace {
 
-__extension__ typedef __int128 Wide;
+using Wide = ExactDiff;
 constexpr std::int64_t kFirstId = 1000;  // unlike MemoryStash, on purpose
 
 // "A is not after B", spelled out from semantics.md section 1.
@@ -19,9 +21,7 @@ bool not_after(const Frontier& a, const Frontier& b) {
 
 bool at_or_beyond(Timestamp t, const Frontier& f) { return !f.is_empty() && *f.element() <= t; }
 
-bool fits(Wide d) {
-  return d >= std::numeric_limits<Diff>::min() && d <= std::numeric_limits<Diff>::max();
-}
+bool fits(Wide d) { return fits_in_diff(d); }
 
 Status violation(const std::string& what) { return fail(ErrorCode::kFrontierViolation, "oracle: " + what); }
 

@@ -3,6 +3,7 @@
 // handles and fencing checks are reported as not applicable (see
 // shared_memory_conformance_test.cc for those paths).
 #include "shared_memory_harness.h"
+#include "stash/conformance_gtest.h"
 
 STASH_INSTANTIATE_CONFORMANCE(Memory, [] {
   return std::make_unique<stash::conformance::testing::MemoryHarness>();

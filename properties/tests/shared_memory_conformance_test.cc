@@ -1,6 +1,7 @@
 // The kit's capability paths (Reopen, several Stash objects, fencing), run on
 // MemoryStash wrappers that emulate a durable, multi-handle store.
 #include "shared_memory_harness.h"
+#include "stash/conformance_gtest.h"
 
 using stash::conformance::testing::shared_memory;
 

@@ -5,7 +5,7 @@
 // by `stash check memory:PATH`; the kit's hundreds of stores, each synced
 // several times, take minutes on a slow disk.)
 #include "fault_env.h"
-#include "stash/conformance.h"
+#include "stash/conformance_gtest.h"
 #include "stash/durable_memory_stash.h"
 
 namespace stash::test {

@@ -273,16 +273,7 @@ Status PostgresStash::append(std::span<const AppendBatch> batches) {
       if (!found) return std::unexpected(rules::unknown_collection(c));
       stored.emplace(c, *found);
       Frontiers& f = planned.try_emplace(c, *found).first->second;
-      if (auto ok = rules::check_lower(c, f.upper, batch.lower); !ok) return ok;
-      for (const Update& u : batch.entries) {
-        if (auto ok = rules::check_update_time(u.time, f.upper); !ok) return ok;
-      }
-      if (auto ok = rules::check_seal(f.upper, batch.upper); !ok) return ok;
-      f.upper = batch.upper;
-      if (batch.since) {
-        if (auto ok = rules::check_compact(f.since, f.upper, *batch.since); !ok) return ok;
-        f.since = *batch.since;
-      }
+      if (auto ok = rules::check_append_batch(batch, f.since, f.upper); !ok) return ok;
       w.add(c, batch.entries);
     }
     WriteSet frontiers = frontier_write(stored, planned);

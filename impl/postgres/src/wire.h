@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "stash/exact_diff.h"
 #include "stash/frontier.h"
 #include "stash/postgres_connection.h"
 #include "stash/update.h"
@@ -16,7 +17,7 @@
 namespace stash::postgres::wire {
 
 // A sum of int64 diffs, exact (PostgreSQL's SUM(bigint) is numeric).
-__extension__ typedef __int128 WideDiff;
+using WideDiff = ExactDiff;
 
 Param int8(std::int64_t v);
 Param bytea(std::string bytes);
@@ -36,9 +37,7 @@ std::optional<Frontier> to_frontier(const std::optional<std::string>& cell);
 // beyond 128 bits.
 std::optional<WideDiff> to_wide(const std::optional<std::string>& cell);
 
-inline bool fits_in_diff(WideDiff d) {
-  return d >= INT64_MIN && d <= INT64_MAX;
-}
+using stash::fits_in_diff;
 
 }  // namespace stash::postgres::wire
 

@@ -7,7 +7,7 @@
 namespace stash::sqlite {
 namespace {
 
-__extension__ typedef unsigned __int128 UInt128;
+using UInt128 = ExactDiffBits;
 
 constexpr int kWideBytes = 16;
 

@@ -28,9 +28,11 @@
 
 #include <optional>
 
+#include "stash/exact_diff.h"
+
 namespace stash::sqlite {
 
-__extension__ typedef __int128 Int128;
+using Int128 = ExactDiff;
 
 // The exact value of a stored diff (an INTEGER, or a 16-byte BLOB as above),
 // or nullopt if `v` is neither: the file is corrupt.

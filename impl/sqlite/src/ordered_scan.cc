@@ -7,7 +7,7 @@
 namespace stash::sqlite {
 namespace {
 
-__extension__ typedef unsigned __int128 UInt128;
+using UInt128 = ExactDiffBits;
 
 // Wraps instead of overflowing (undefined for signed __int128), as the sums
 // of stash_sum may; only a collection holding more than 2^63 entries of

@@ -46,10 +46,7 @@ struct PairRows {
 // Fills `p`'s advanced groups from `entries` (time ascending).
 void advance_pair(const std::vector<Entry>& entries, Timestamp since, PairRows& p);
 
-inline bool fits_int64(Int128 d) {
-  return d >= std::numeric_limits<std::int64_t>::min() &&
-         d <= std::numeric_limits<std::int64_t>::max();
-}
+inline bool fits_int64(Int128 d) { return fits_in_diff(d); }
 
 // What scan_pairs checks as it goes (ordered_scan.cc).
 class ScanChecks {

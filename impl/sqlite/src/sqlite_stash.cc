@@ -541,14 +541,9 @@ Status SqliteStash::append(std::span<const AppendBatch> batches) {
       const CollectionHandle c = batch.collection;
       auto row = impl_->load(c);
       if (!row) return std::unexpected(row.error());
-      if (auto ok = rules::check_lower(c, row->upper, batch.lower); !ok) return ok;
-      for (const Update& u : batch.entries) {
-        if (auto ok = rules::check_update_time(u.time, row->upper); !ok) return ok;
-      }
-      if (auto ok = rules::check_seal(row->upper, batch.upper); !ok) return ok;
-      if (batch.since) {
-        if (auto ok = rules::check_compact(row->since, batch.upper, *batch.since); !ok) return ok;
-      }
+      Frontier since = row->since;
+      Frontier upper = row->upper;
+      if (auto ok = rules::check_append_batch(batch, since, upper); !ok) return ok;
       // The entries go in at the frontiers before this batch moves them.
       if (auto ok = impl_->add_all(*row, batch.entries); !ok) return ok;
       if (batch.since) row->since = *batch.since;

@@ -9,15 +9,13 @@
 // fsync. `stash check sqlite:DIR` runs the kit with the default options.
 #include <memory>
 
-#include "stash/conformance.h"
+#include "stash/conformance_gtest.h"
 #include "stash/sqlite_harness.h"
 
 namespace {
 
 std::unique_ptr<stash::conformance::Harness> make_harness() {
-  stash::SqliteOptions options;
-  options.synchronous = stash::SqliteOptions::Synchronous::kOff;
-  return std::make_unique<stash::SqliteHarness>("", options);
+  return std::make_unique<stash::SqliteHarness>("", "synchronous=off");
 }
 
 }  // namespace

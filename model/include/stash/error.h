@@ -79,9 +79,26 @@ class Error {
 std::ostream& operator<<(std::ostream& os, ErrorCode code);
 std::ostream& operator<<(std::ostream& os, const Error& error);
 
-// The result of every fallible operation: a value or an Error.
+// The result of every fallible operation: a value or an Error. It is a
+// std::expected<T, Error> in every way (construct it from a value or from
+// stash::fail(...), test it, take value() or error()), with one addition:
+// it is [[nodiscard]], and the build makes ignoring one an error
+// (-Werror=unused-result), because an ignored error is a lost write or a
+// missed failure. Discard one on purpose with `(void)`, and say why.
 template <typename T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using Base = std::expected<T, Error>;
+  using Base::Base;
+  Result() = default;
+  // From a plain std::expected, e.g. what and_then() or transform() return.
+  Result(Base base) : Base(std::move(base)) {}  // NOLINT(google-explicit-constructor)
+  // Result == Result compares as std::expected does (without this, the
+  // value-comparison overload of std::expected would also match).
+  friend bool operator==(const Result& a, const Result& b) {
+    return static_cast<const Base&>(a) == static_cast<const Base&>(b);
+  }
+};
 
 // The result of an operation that returns nothing but may fail.
 using Status = Result<void>;

@@ -22,10 +22,10 @@
 #define STASH_MEMORY_STASH_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "stash/mutex.h"
 #include "stash/stash.h"
 
 namespace stash {
@@ -84,8 +84,8 @@ class MemoryStash final : public Stash {
 
  private:
   class State;
-  std::mutex mutex_;
-  std::unique_ptr<State> state_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::unique_ptr<State> state_ STASH_PT_GUARDED_BY(mutex_);
 };
 
 }  // namespace stash

@@ -43,6 +43,22 @@ Result<Timestamp> peek_timestamp(CollectionHandle c, const Frontier& since,
 Status check_lower(CollectionHandle c, const Frontier& upper,
                    const Frontier& lower);
 
+// append: one batch, checked against the frontiers `since` and `upper` its
+// collection has after the earlier batches of the same call, in the spec's
+// order: lower (check_lower), every entry's time (check_update_time), the
+// new upper (check_seal), then the new since (check_compact against the new
+// upper). On success `since` and `upper` are what the batch leaves; on
+// failure they are unchanged. Every backend checks its batches with this, so
+// that a call with several faults reports the same one everywhere.
+Status check_append_batch(CollectionHandle c, const Frontier& lower,
+                          std::span<const Update> entries, const Frontier& new_upper,
+                          const std::optional<Frontier>& new_since, Frontier& since,
+                          Frontier& upper);
+inline Status check_append_batch(const AppendBatch& batch, Frontier& since, Frontier& upper) {
+  return check_append_batch(batch.collection, batch.lower, batch.entries, batch.upper,
+                            batch.since, since, upper);
+}
+
 // collection: names are arbitrary UTF-8 strings.
 Status check_collection_name(std::string_view name);
 

@@ -2,13 +2,19 @@
 // packaged so that the author of any backend can run it against their own.
 //
 // A backend author writes a Harness (how to make a fresh store, how to reopen
-// it, what the backend can do) and instantiates the whole kit in one line:
+// it, what the backend can do) and either runs the kit directly:
 //
 //   #include "stash/conformance.h"
 //   class MyHarness : public stash::conformance::Harness { ... };
-//   STASH_INSTANTIATE_CONFORMANCE(MyBackend, [] { return std::make_unique<MyHarness>(); });
+//   auto report = stash::conformance::run({"MyBackend", [] { return std::make_unique<MyHarness>(); }}, {});
+//   stash::conformance::print(report, std::cout);
 //
-// Link the test program with stash::conformance and GTest::gtest_main.
+// (link stash::stash_conformance; no googletest needed), or instantiates it
+// as googletest tests in one line with stash/conformance_gtest.h.
+//
+// Harnesses for this project's backends are installed beside them:
+// stash/memory_harness.h, stash/durable_memory_harness.h,
+// stash/sqlite_harness.h, stash/postgres_harness.h.
 //
 // What the kit checks (areas):
 //   scenarios   semantics.md section 6 and every error row of section 5,
@@ -33,8 +39,6 @@
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "stash/stash.h"
 
@@ -78,15 +82,15 @@ class Harness {
 
 using HarnessFactory = std::function<std::unique_ptr<Harness>()>;
 
-// A named backend to test: what STASH_INSTANTIATE_CONFORMANCE registers.
+// A named backend to test (what STASH_INSTANTIATE_CONFORMANCE registers).
 struct Backend {
   std::string name;
   HarnessFactory make_harness;
 };
 
 // ---------------------------------------------------------------------------
-// Running the kit without googletest (used by `stash check` and the kit's
-// self-test against deliberately broken backends).
+// Running the kit (used by `stash check`, the kit's self-test against
+// deliberately broken backends, and the googletest front end).
 // ---------------------------------------------------------------------------
 
 enum class Area { kScenarios, kProperties, kStateful, kExhaustive };
@@ -134,54 +138,5 @@ Report run(const Backend& backend, const RunOptions& options);
 void print(const Report& report, std::ostream& out);
 
 }  // namespace stash::conformance
-
-// ---------------------------------------------------------------------------
-// The googletest front end. One value-parameterized suite, StashConformance,
-// whose parameter is (backend, check): every check of the kit becomes one
-// test named `<prefix>/StashConformance.Check/<CheckName>`, e.g.
-// `Memory/StashConformance.Check/Scenario4SealAndPeek`. Checks that need a
-// capability the harness does not declare are not instantiated; a line
-// "not applicable: <check> needs <capability>" is printed for each instead.
-//
-// Randomized checks take their seed and case count from RC_PARAMS (as
-// RapidCheck does: RC_PARAMS="seed=123 max_success=1000"), the exhaustive
-// checker its depth from STASH_EXHAUSTIVE_DEPTH. A failure prints the shrunk
-// operation sequence and the RC_PARAMS that replays it.
-// ---------------------------------------------------------------------------
-namespace stash::conformance::gtest_glue {
-
-struct TestParam {
-  Backend backend;
-  std::size_t check = 0;  // index into the kit's list of checks
-  std::string test_name;  // "Scenario4SealAndPeek"
-};
-
-// One TestParam per applicable check of `backend`; prints the others as not
-// applicable. Called by googletest when it registers the tests.
-std::vector<TestParam> params_for(const Backend& backend);
-
-std::string param_name(const ::testing::TestParamInfo<TestParam>& info);
-
-class StashConformance : public ::testing::TestWithParam<TestParam> {};
-
-// Defined next to the test bodies so that linking the macro's user pulls
-// them out of the static library.
-int link_tests();
-
-}  // namespace stash::conformance::gtest_glue
-
-// Instantiates every conformance test for one backend, googletest style:
-//   STASH_INSTANTIATE_CONFORMANCE(Sqlite, [] { return std::make_unique<SqliteHarness>(); });
-// `prefix` (an identifier) names the backend in test names and reports;
-// `factory` is a HarnessFactory. Use at namespace scope, once per backend.
-#define STASH_INSTANTIATE_CONFORMANCE(prefix, factory)                         \
-  using StashConformance = ::stash::conformance::gtest_glue::StashConformance; \
-  INSTANTIATE_TEST_SUITE_P(                                                    \
-      prefix, StashConformance,                                                \
-      ::testing::ValuesIn(::stash::conformance::gtest_glue::params_for(        \
-          ::stash::conformance::Backend{#prefix, factory})),                   \
-      ::stash::conformance::gtest_glue::param_name);                           \
-  [[maybe_unused]] static const int stash_conformance_linked_##prefix =        \
-      ::stash::conformance::gtest_glue::link_tests()
 
 #endif  // STASH_CONFORMANCE_H_

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "stash/open.h"
+
 namespace stash {
 namespace {
 
@@ -15,8 +17,8 @@ std::atomic<int> next_harness{0};
 
 }  // namespace
 
-SqliteHarness::SqliteHarness(std::string directory, SqliteOptions options)
-    : directory_(std::move(directory)), options_(std::move(options)) {
+SqliteHarness::SqliteHarness(std::string directory, std::string url_options)
+    : directory_(std::move(directory)), url_options_(std::move(url_options)) {
   std::error_code ec;
   if (directory_.empty()) {
     std::string pattern =
@@ -56,9 +58,7 @@ Result<std::unique_ptr<Stash>> SqliteHarness::open_fresh() {
 }
 
 Result<std::unique_ptr<Stash>> SqliteHarness::reopen() {
-  auto opened = SqliteStash::open(path_, options_);
-  if (!opened) return std::unexpected(opened.error());
-  return std::unique_ptr<Stash>(std::move(*opened));
+  return stash::open("sqlite:" + path_ + (url_options_.empty() ? "" : "?" + url_options_));
 }
 
 Result<std::unique_ptr<Stash>> SqliteHarness::open_another() { return reopen(); }

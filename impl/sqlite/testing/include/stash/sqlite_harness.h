@@ -1,6 +1,6 @@
 // The conformance kit's Harness for SqliteStash: every fresh store is a new
-// stash file in one directory. Used by the backend's conformance test and by
-// `stash check sqlite:DIR`.
+// stash file in one directory, opened with stash::open("sqlite:FILE?OPTIONS").
+// Used by the backend's conformance test and by `stash check sqlite:DIR`.
 #ifndef STASH_SQLITE_HARNESS_H_
 #define STASH_SQLITE_HARNESS_H_
 
@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "stash/conformance.h"
-#include "stash/sqlite_stash.h"
 
 namespace stash {
 
@@ -17,8 +16,9 @@ class SqliteHarness : public conformance::Harness {
   // Stores are created as `directory`/store-N.stash (the directory is
   // created if missing). An empty `directory` means a new temporary
   // directory, removed with the harness. Files the harness created are
-  // removed when it is destroyed.
-  explicit SqliteHarness(std::string directory = "", SqliteOptions options = {});
+  // removed when it is destroyed. `url_options` are the sqlite: URL's
+  // options (stash/open.h), e.g. "synchronous=off"; empty for the defaults.
+  explicit SqliteHarness(std::string directory = "", std::string url_options = "");
   ~SqliteHarness() override;
 
   // Durable, several handles (each a new writer), and fencing.
@@ -35,7 +35,7 @@ class SqliteHarness : public conformance::Harness {
 
   std::string directory_;
   bool owns_directory_ = false;
-  SqliteOptions options_;
+  std::string url_options_;
   std::string path_;
   std::vector<std::string> created_;
 };
