@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "bench_util.h"
 #include "stash/memory_stash.h"
@@ -16,18 +17,19 @@ namespace {
 class MemoryBackend final : public Backend {
  public:
   std::string name() const override { return "memory"; }
-  std::unique_ptr<Stash> create(const std::string&) override {
+  std::unique_ptr<Stash> create(const std::string& store) override {
+    images_.erase(store);
     return std::make_unique<MemoryStash>();
   }
-  void close(const std::string&, std::unique_ptr<Stash> current) override {
-    image_ = dynamic_cast<MemoryStash&>(*current).image();
+  void close(const std::string& store, std::unique_ptr<Stash> current) override {
+    images_[store] = dynamic_cast<MemoryStash&>(*current).image();
   }
-  std::unique_ptr<Stash> open(const std::string&) override {
-    return std::make_unique<MemoryStash>(image_);
+  std::unique_ptr<Stash> open(const std::string& store) override {
+    return std::make_unique<MemoryStash>(images_.at(store));
   }
 
  private:
-  MemoryStashImage image_;
+  std::map<std::string, MemoryStashImage> images_;
 };
 
 // DurableMemoryStash with its defaults (fdatasync per acknowledged write).
@@ -102,14 +104,22 @@ class PostgresBackend final : public Backend {
   }
 };
 
-struct Cache {
-  std::string store;
-  std::unique_ptr<Stash> stash;
+struct Cached {
+  Backend* backend = nullptr;
+  std::unique_ptr<Stash> stash;  // null while closed
   CollectionHandle data;
+};
+struct Cache {
+  std::string shape;  // comparison_name("", shape) of every store held
+  std::map<std::string, Cached> stores;
 };
 Cache& cache() {
   static Cache c;
   return c;
+}
+
+std::string store_of(Backend& backend, const Shape& shape) {
+  return backend.name() + "_" + name_of(shape.keys) + "_n" + std::to_string(shape.n);
 }
 
 bool under_ci() {
@@ -119,12 +129,12 @@ bool under_ci() {
 
 }  // namespace
 
-CollectionHandle fill(Stash& stash, const std::string& name, std::int64_t n) {
+CollectionHandle fill(Stash& stash, const std::string& name, std::int64_t n, Keys keys) {
   const CollectionHandle c = must(stash.collection(name), "collection");
   // In batches of 100k: one transaction each, as a bulk load would do.
   for (std::int64_t first = 0; first < n; first += 100'000) {
     const std::int64_t count = std::min<std::int64_t>(100'000, n - first);
-    must(stash.update_many(c, entries(first, count, 0)), "fill");
+    must(stash.update_many(c, entries(first, count, 0, 1, keys)), "fill");
   }
   must(stash.seal(c, Frontier(1)), "seal");
   return c;
@@ -149,24 +159,35 @@ std::vector<std::unique_ptr<Backend>> all_backends() {
   return out;
 }
 
-Populated populated(Backend& backend, std::int64_t n) {
-  const std::string store = backend.name() + "_n" + std::to_string(n);
+Populated populated(Backend& backend, const Shape& shape) {
   Cache& c = cache();
-  if (c.store != store) {
+  const std::string shape_name = comparison_name("", shape);
+  if (c.shape != shape_name) {
     drop_populated();
-    c.stash = backend.create(store);
-    c.data = fill(*c.stash, "data", n);
-    c.store = store;
+    c.shape = shape_name;
   }
-  return {c.store, c.stash.get(), c.data};
+  const std::string store = store_of(backend, shape);
+  Cached& entry = c.stores[store];
+  if (!entry.backend) {
+    entry.backend = &backend;
+    entry.stash = backend.create(store);
+    entry.data = fill(*entry.stash, "data", shape.n, shape.keys);
+  } else if (!entry.stash) {
+    entry.stash = backend.open(store);
+    entry.data = must(entry.stash->collection("data"), "collection data");
+  }
+  return {store, entry.stash.get(), entry.data};
 }
 
-std::unique_ptr<Stash> take_populated() { return std::move(cache().stash); }
-void put_populated(std::unique_ptr<Stash> stash) { cache().stash = std::move(stash); }
+void close_populated(Backend& backend, const Shape& shape) {
+  const std::string store = populated(backend, shape).store;
+  Cached& entry = cache().stores[store];
+  backend.close(store, std::move(entry.stash));
+}
 
 void drop_populated() {
-  cache().stash.reset();
-  cache().store.clear();
+  cache().stores.clear();
+  cache().shape.clear();
 }
 
 }  // namespace stash::bench

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness.h"
 #include "stash/stash.h"
 
 namespace stash::bench {
@@ -31,22 +32,26 @@ class Backend {
 // (config().postgres_url); says on stderr which ones are left out.
 std::vector<std::unique_ptr<Backend>> all_backends();
 
-// Creates collection `name` in `stash` holding n entries (key_of(i) ->
-// value_of(i) at time 0, diff 1) and seals it to {1}.
-CollectionHandle fill(Stash& stash, const std::string& name, std::int64_t n);
+// Creates collection `name` in `stash` holding n entries (key_of(i, keys) ->
+// value_of(i) at time 0, diff 1), written in batches of 100k, and seals it
+// to {1}.
+CollectionHandle fill(Stash& stash, const std::string& name, std::int64_t n,
+                      Keys keys = Keys::kSequential);
 
-// A stash holding collection "data" of n entries (key_of(i) -> value_of(i)
-// at time 0, diff 1), sealed to {1}: what the read workloads read. One store
-// is cached at a time: asking for another backend or size drops the last.
+// A store holding collection "data" filled for `shape`: what the read
+// workloads read. Stores are cached per backend for the current shape, so
+// that every read workload of one shape reads the same store; asking for
+// another shape drops them. `stash` is open (reopened if a workload closed
+// it).
 struct Populated {
   std::string store;
   Stash* stash = nullptr;
   CollectionHandle data;
 };
-Populated populated(Backend& backend, std::int64_t n);
-// Takes the cached stash out (to close it) and puts a reopened one back.
-std::unique_ptr<Stash> take_populated();
-void put_populated(std::unique_ptr<Stash> stash);
+Populated populated(Backend& backend, const Shape& shape);
+// Closes the cached store (as a process exits), for a workload that opens it
+// itself; the next populated() reopens it.
+void close_populated(Backend& backend, const Shape& shape);
 void drop_populated();
 
 }  // namespace stash::bench

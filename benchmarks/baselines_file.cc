@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 
 #include "bench_util.h"
@@ -13,38 +14,46 @@
 namespace stash::bench {
 namespace {
 
-using benchmark::State;
-
-// Appends `record_bytes` per iteration to a fresh file and fdatasyncs it.
-void append_and_sync(State& state, const std::string& name, std::size_t record_bytes,
-                     std::int64_t items) {
+// Appends `record_bytes` per call to a fresh file and fdatasyncs it.
+Op append_and_sync(const std::string& name, std::size_t record_bytes, std::int64_t items) {
   const std::string path = config().dir + "/" + name + ".raw_file";
+  struct File {
+    int fd;
+    std::string path;
+    ~File() {
+      ::close(fd);
+      ::unlink(path.c_str());
+    }
+  };
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
   if (fd < 0) die(name, "cannot create " + path);
-  const std::string record(record_bytes, 'r');
-  for (auto _ : state) {
-    if (::write(fd, record.data(), record.size()) != static_cast<ssize_t>(record.size())) {
-      die(name, "write failed");
-    }
-    if (::fdatasync(fd) != 0) die(name, "fdatasync failed");
-  }
-  ::close(fd);
-  ::unlink(path.c_str());
-  state.SetItemsProcessed(state.iterations() * items);
+  auto file = std::make_shared<File>(File{fd, path});
+  auto record = std::make_shared<std::string>(record_bytes, 'r');
+  return {[file, record, name] {
+            if (::write(file->fd, record->data(), record->size()) !=
+                static_cast<ssize_t>(record->size())) {
+              die(name, "write failed");
+            }
+            if (::fdatasync(file->fd) != 0) die(name, "fdatasync failed");
+          },
+          {},
+          items};
 }
 
 }  // namespace
 
-void register_file_baselines() {
+void add_file_baselines() {
   // The sizes of the log records DurableMemoryStash writes for these calls:
   // a 12-byte frame plus the encoded update(s) (key 11 bytes and value 13
-  // bytes, escaped and terminated, time, diff, collection id).
-  config().apply(benchmark::RegisterBenchmark("update/raw_file", [](State& s) {
-    append_and_sync(s, "update", 12 + 64, 1);
-  }));
-  config().apply(benchmark::RegisterBenchmark("update_many/raw_file", [](State& s) {
-    append_and_sync(s, "update_many", 12 + 10 * 56, 10);
-  }));
+  // bytes, escaped and terminated, time, diff, collection id; 56 bytes an
+  // entry, a random key 16-64 bytes adding ~29 on average).
+  add_subject("update", "raw_file", [](const Shape&) { return append_and_sync("update", 12 + 64, 1); });
+  add_subject("update_many", "raw_file",
+              [](const Shape&) { return append_and_sync("update_many", 12 + 10 * 56, 10); });
+  add_subject("batch", "raw_file", [](const Shape& s) {
+    const std::size_t entry = s.keys == Keys::kSequential ? 56 : 56 + 29;
+    return append_and_sync("batch", 12 + static_cast<std::size_t>(s.n) * entry, s.n);
+  });
 }
 
 }  // namespace stash::bench

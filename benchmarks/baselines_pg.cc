@@ -15,6 +15,8 @@
 // on reads.
 #include <libpq-fe.h>
 
+#include <benchmark/benchmark.h>
+
 #include <cstring>
 #include <map>
 #include <memory>
@@ -28,7 +30,6 @@
 namespace stash::bench {
 namespace {
 
-using benchmark::State;
 
 struct ConnFinish {
   void operator()(PGconn* c) const { PQfinish(c); }
@@ -117,65 +118,77 @@ Res scan(PGconn* c, std::int64_t id) {
                 "scan");
 }
 
-// Collection n of n entries, built once per size.
-std::int64_t populated_raw(PGconn* c, std::int64_t n) {
+// The collection holding `shape`'s entries, built once per shape.
+std::int64_t populated_raw(PGconn* c, const Shape& shape) {
   static std::set<std::int64_t> built;
-  if (built.insert(n).second) {
-    for (std::int64_t first = 0; first < n; first += 100'000) {
-      copy_rows(c, n, entries(first, std::min<std::int64_t>(100'000, n - first), 0));
+  const std::int64_t id = 2 * shape.n + (shape.keys == Keys::kRandom ? 1 : 0);
+  if (built.insert(id).second) {
+    for (std::int64_t first = 0; first < shape.n; first += 100'000) {
+      copy_rows(c, id,
+                entries(first, std::min<std::int64_t>(100'000, shape.n - first), 0, 1, shape.keys));
     }
   }
-  return n;
+  return id;
 }
 
-void update(State& state) {
-  Conn c = connect();
-  prepare(c.get(), "insert", "INSERT INTO data VALUES (-1, $1::bytea, $2::bytea, $3, 1)");
+struct Session {
+  Conn conn;
   Timestamp t = 0;
-  for (auto _ : state) {
-    const std::string time = std::to_string(t++);
-    const char* values[] = {"key", "value", time.c_str()};
-    const int lengths[] = {3, 5, 0};
-    const int formats[] = {1, 1, 0};
-    expect(c.get(), PQexecPrepared(c.get(), "insert", 3, values, lengths, formats, 0),
-           PGRES_COMMAND_OK, "insert");
-  }
-  state.SetItemsProcessed(state.iterations());
+  std::int64_t id = 0;
+  std::int64_t next_key = 0;
+  std::vector<Update> next;
+};
+
+std::shared_ptr<Session> session() {
+  auto s = std::make_shared<Session>();
+  s->conn = connect();
+  return s;
 }
 
-void update_many(State& state) {
-  Conn c = connect();
-  Timestamp t = 0;
-  for (auto _ : state) copy_rows(c.get(), -2, entries(0, 10, t++));
-  state.SetItemsProcessed(state.iterations() * 10);
+Op update(const Shape&) {
+  auto s = session();
+  prepare(s->conn.get(), "insert", "INSERT INTO data VALUES (-1, $1::bytea, $2::bytea, $3, 1)");
+  return {[s] {
+            const std::string time = std::to_string(s->t++);
+            const char* values[] = {"key", "value", time.c_str()};
+            const int lengths[] = {3, 5, 0};
+            const int formats[] = {1, 1, 0};
+            expect(s->conn.get(),
+                   PQexecPrepared(s->conn.get(), "insert", 3, values, lengths, formats, 0),
+                   PGRES_COMMAND_OK, "insert");
+          },
+          {},
+          1};
 }
 
-void ingest(State& state, std::int64_t n) {
-  Conn c = connect();
-  std::int64_t collection = -100;
-  for (auto _ : state) {
-    state.PauseTiming();
-    const auto batch = entries(0, n, 0);
-    state.ResumeTiming();
-    copy_rows(c.get(), collection--, batch);
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+Op update_many(const Shape&) {
+  auto s = session();
+  return {[s] { copy_rows(s->conn.get(), -2, entries(0, 10, s->t++)); }, {}, 10};
 }
 
-void iter(State& state, std::int64_t n) {
-  Conn c = connect();
-  prepare(c.get(), "scan", kScan);
-  const std::int64_t id = populated_raw(c.get(), n);
-  for (auto _ : state) {
-    Res r = scan(c.get(), id);
-    std::vector<Update> out;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      out.push_back({bytes_at(r.get(), i, 0), bytes_at(r.get(), i, 1), int8_at(r.get(), i, 2),
-                     int8_at(r.get(), i, 3)});
-    }
-    benchmark::DoNotOptimize(out);
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+Op batch(const Shape& shape) {
+  auto s = session();
+  s->next = entries(0, shape.n, 0, 1, shape.keys);
+  return {[s] { copy_rows(s->conn.get(), -3, s->next); },
+          [s, shape] {
+            s->next_key += shape.n;
+            s->next = entries(s->next_key, shape.n, ++s->t, 1, shape.keys);
+          },
+          shape.n};
+}
+
+Op ingest(const Shape& shape) {
+  auto s = session();
+  s->next = entries(0, shape.n, 0, 1, shape.keys);
+  s->id = -100;
+  return {[s] { copy_rows(s->conn.get(), s->id, s->next); }, [s] { --s->id; }, shape.n};
+}
+
+std::shared_ptr<Session> reading(const Shape& shape) {
+  auto s = session();
+  prepare(s->conn.get(), "scan", kScan);
+  s->id = populated_raw(s->conn.get(), shape);
+  return s;
 }
 
 std::map<Bytes, Bytes> scan_one(PGconn* c, std::int64_t id) {
@@ -187,52 +200,77 @@ std::map<Bytes, Bytes> scan_one(PGconn* c, std::int64_t id) {
   return out;
 }
 
-void peek_one(State& state, std::int64_t n) {
-  Conn c = connect();
-  prepare(c.get(), "scan", kScan);
-  const std::int64_t id = populated_raw(c.get(), n);
-  for (auto _ : state) benchmark::DoNotOptimize(scan_one(c.get(), id));
-  state.SetItemsProcessed(state.iterations() * n);
+Op iter(const Shape& shape) {
+  auto s = reading(shape);
+  return {[s] {
+            Res r = scan(s->conn.get(), s->id);
+            std::vector<Update> out;
+            for (int i = 0; i < PQntuples(r.get()); ++i) {
+              out.push_back({bytes_at(r.get(), i, 0), bytes_at(r.get(), i, 1),
+                             int8_at(r.get(), i, 2), int8_at(r.get(), i, 3)});
+            }
+            benchmark::DoNotOptimize(out);
+          },
+          {},
+          shape.n};
 }
 
-void iter_key(State& state, std::int64_t n) {
-  Conn c = connect();
-  prepare(c.get(), "point",
+Op peek_one(const Shape& shape) {
+  auto s = reading(shape);
+  return {[s] { benchmark::DoNotOptimize(scan_one(s->conn.get(), s->id)); }, {}, shape.n};
+}
+
+Op iter_key(const Shape& shape) {
+  auto s = reading(shape);
+  prepare(s->conn.get(), "point",
           "SELECT value, time, diff FROM data WHERE collection_id = $1 "
           "AND key = $2::bytea ORDER BY value, time");
-  const std::string id = std::to_string(populated_raw(c.get(), n));
-  Rng rng;
-  for (auto _ : state) {
-    const Bytes key = key_of(rng.below(n));
-    const char* values[] = {id.c_str(), key.data()};
-    const int lengths[] = {0, static_cast<int>(key.size())};
-    const int formats[] = {0, 1};
-    Res r = expect(c.get(), PQexecPrepared(c.get(), "point", 2, values, lengths, formats, 1),
-                   PGRES_TUPLES_OK, "point");
-    std::vector<ValueUpdate> out;
-    for (int i = 0; i < PQntuples(r.get()); ++i) {
-      out.push_back({bytes_at(r.get(), i, 0), int8_at(r.get(), i, 1), int8_at(r.get(), i, 2)});
-    }
-    if (out.size() != 1) die("iter_key raw_pg", "wrong size");
-  }
-  state.SetItemsProcessed(state.iterations());
+  auto rng = std::make_shared<Rng>();
+  return {[s, rng, shape] {
+            const std::string id = std::to_string(s->id);
+            const Bytes key = key_of(rng->below(shape.n), shape.keys);
+            const char* values[] = {id.c_str(), key.data()};
+            const int lengths[] = {0, static_cast<int>(key.size())};
+            const int formats[] = {0, 1};
+            Res r = expect(s->conn.get(),
+                           PQexecPrepared(s->conn.get(), "point", 2, values, lengths, formats, 1),
+                           PGRES_TUPLES_OK, "point");
+            std::vector<ValueUpdate> out;
+            for (int i = 0; i < PQntuples(r.get()); ++i) {
+              out.push_back(
+                  {bytes_at(r.get(), i, 0), int8_at(r.get(), i, 1), int8_at(r.get(), i, 2)});
+            }
+            if (out.size() != 1) die("iter_key raw_pg", "wrong size");
+          },
+          {},
+          1};
 }
 
-void open_and_load(State& state, std::int64_t n) {
-  const std::int64_t id = populated_raw(connect().get(), n);
-  for (auto _ : state) {
-    Conn c(PQconnectdb(config().postgres_url.c_str()));
-    if (PQstatus(c.get()) != CONNECTION_OK) die("raw_pg connect", PQerrorMessage(c.get()));
-    expect(c.get(), PQexec(c.get(), "SET search_path = stash_bench_raw"), PGRES_COMMAND_OK, "path");
-    prepare(c.get(), "scan", kScan);
-    benchmark::DoNotOptimize(scan_one(c.get(), id));
-  }
+Op open_and_load(const Shape& shape) {
+  const std::int64_t id = populated_raw(connect().get(), shape);
+  return {[id] {
+            Conn c(PQconnectdb(config().postgres_url.c_str()));
+            if (PQstatus(c.get()) != CONNECTION_OK) die("raw_pg connect", PQerrorMessage(c.get()));
+            expect(c.get(), PQexec(c.get(), "SET search_path = stash_bench_raw"), PGRES_COMMAND_OK,
+                   "path");
+            prepare(c.get(), "scan", kScan);
+            benchmark::DoNotOptimize(scan_one(c.get(), id));
+          },
+          {},
+          shape.n};
 }
 
 }  // namespace
 
-void register_postgres_baselines() {
-  register_baseline("raw_pg", {update, update_many, ingest, peek_one, iter, iter_key, open_and_load});
+void add_postgres_baselines() {
+  add_subject("update", "raw_pg", update);
+  add_subject("update_many", "raw_pg", update_many);
+  add_subject("batch", "raw_pg", batch);
+  add_subject("ingest", "raw_pg", ingest);
+  add_subject("iter", "raw_pg", iter);
+  add_subject("peek_one", "raw_pg", peek_one);
+  add_subject("iter_key", "raw_pg", iter_key);
+  add_subject("open_and_load", "raw_pg", open_and_load);
 }
 
 }  // namespace stash::bench

@@ -15,6 +15,8 @@
 // upsert that keeps one row per (key, value, time), and GROUP BY on reads.
 #include <sqlite3.h>
 
+#include <benchmark/benchmark.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -26,7 +28,6 @@
 namespace stash::bench {
 namespace {
 
-using benchmark::State;
 
 struct DbClose {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -121,107 +122,134 @@ std::map<Bytes, Bytes> scan_one(sqlite3* db, sqlite3_stmt* s) {
   return out;
 }
 
-// The raw file holding collection 1 of n entries, built once per size.
-std::string populated_raw(std::int64_t n) {
-  static std::map<std::int64_t, bool> built;
-  const std::string name = "n" + std::to_string(n);
-  if (!built[n]) {
+// The raw file holding collection 1 for `shape`, built once per shape.
+std::string populated_raw(const Shape& shape) {
+  static std::map<std::string, bool> built;
+  const std::string name = std::string(name_of(shape.keys)) + "_n" + std::to_string(shape.n);
+  if (!built[name]) {
     Db db = fresh_db(name);
     Stmt s = prepare(db.get(), kInsert);
     exec(db.get(), "BEGIN");
-    for (const Update& u : entries(0, n, 0)) insert(db.get(), s.get(), 1, u);
+    for (const Update& u : entries(0, shape.n, 0, 1, shape.keys)) insert(db.get(), s.get(), 1, u);
     exec(db.get(), "COMMIT");
-    built[n] = true;
+    built[name] = true;
   }
   return path_of(name);
 }
 
-void update(State& state) {
-  Db db = fresh_db("update");
-  Stmt s = prepare(db.get(), kInsert);
+// An open database with its prepared statement, owned by an Op.
+struct Open {
+  Db db;
+  Stmt stmt;
   Timestamp t = 0;
-  for (auto _ : state) insert(db.get(), s.get(), 1, {"key", "value", t++, 1});
-  state.SetItemsProcessed(state.iterations());
+  std::int64_t next_key = 0;
+  std::vector<Update> next;
+};
+
+std::shared_ptr<Open> fresh(const std::string& name, const char* sql) {
+  auto o = std::make_shared<Open>();
+  o->db = fresh_db(name);
+  o->stmt = prepare(o->db.get(), sql);
+  return o;
 }
 
-void update_many(State& state) {
-  Db db = fresh_db("update_many");
-  Stmt s = prepare(db.get(), kInsert);
-  Timestamp t = 0;
-  for (auto _ : state) {
-    exec(db.get(), "BEGIN IMMEDIATE");
-    for (const Update& u : entries(0, 10, t)) insert(db.get(), s.get(), 1, u);
-    exec(db.get(), "COMMIT");
-    ++t;
-  }
-  state.SetItemsProcessed(state.iterations() * 10);
+std::shared_ptr<Open> reading(const Shape& shape, const char* sql) {
+  auto o = std::make_shared<Open>();
+  o->db = open_db(populated_raw(shape));
+  o->stmt = prepare(o->db.get(), sql);
+  return o;
 }
 
-void ingest(State& state, std::int64_t n) {
-  Db db = fresh_db("ingest");
-  Stmt s = prepare(db.get(), kInsert);
-  std::int64_t collection = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    const auto batch = entries(0, n, 0);
-    ++collection;
-    state.ResumeTiming();
-    exec(db.get(), "BEGIN IMMEDIATE");
-    for (const Update& u : batch) insert(db.get(), s.get(), collection, u);
-    exec(db.get(), "COMMIT");
-  }
-  state.SetItemsProcessed(state.iterations() * n);
+void insert_all(Open& o, std::int64_t collection, const std::vector<Update>& batch) {
+  exec(o.db.get(), "BEGIN IMMEDIATE");
+  for (const Update& u : batch) insert(o.db.get(), o.stmt.get(), collection, u);
+  exec(o.db.get(), "COMMIT");
 }
 
-void iter(State& state, std::int64_t n) {
-  Db db = open_db(populated_raw(n));
-  Stmt s = prepare(db.get(), kScan);
-  for (auto _ : state) benchmark::DoNotOptimize(scan_all(db.get(), s.get()));
-  state.SetItemsProcessed(state.iterations() * n);
+Op update(const Shape&) {
+  auto o = fresh("update", kInsert);
+  return {[o] { insert(o->db.get(), o->stmt.get(), 1, {"key", "value", o->t++, 1}); }, {}, 1};
 }
 
-void peek_one(State& state, std::int64_t n) {
-  Db db = open_db(populated_raw(n));
-  Stmt s = prepare(db.get(), kScan);
-  for (auto _ : state) benchmark::DoNotOptimize(scan_one(db.get(), s.get()));
-  state.SetItemsProcessed(state.iterations() * n);
+Op update_many(const Shape&) {
+  auto o = fresh("update_many", kInsert);
+  return {[o] { insert_all(*o, 1, entries(0, 10, o->t++)); }, {}, 10};
 }
 
-void iter_key(State& state, std::int64_t n) {
-  Db db = open_db(populated_raw(n));
-  Stmt s = prepare(db.get(),
+Op batch(const Shape& shape) {
+  auto o = fresh("batch", kInsert);
+  o->next = entries(0, shape.n, 0, 1, shape.keys);
+  return {[o] {
+            insert_all(*o, 1, o->next);
+            ++o->t;
+          },
+          [o, shape] {
+            o->next_key += shape.n;
+            o->next = entries(o->next_key, shape.n, o->t, 1, shape.keys);
+          },
+          shape.n};
+}
+
+Op ingest(const Shape& shape) {
+  auto o = fresh("ingest", kInsert);
+  o->next = entries(0, shape.n, 0, 1, shape.keys);
+  return {[o] { insert_all(*o, o->t, o->next); }, [o] { ++o->t; }, shape.n};
+}
+
+Op iter(const Shape& shape) {
+  auto o = reading(shape, kScan);
+  return {[o] { benchmark::DoNotOptimize(scan_all(o->db.get(), o->stmt.get())); }, {}, shape.n};
+}
+
+Op peek_one(const Shape& shape) {
+  auto o = reading(shape, kScan);
+  return {[o] { benchmark::DoNotOptimize(scan_one(o->db.get(), o->stmt.get())); }, {}, shape.n};
+}
+
+Op iter_key(const Shape& shape) {
+  auto o = reading(shape,
                    "SELECT value, time, diff FROM data WHERE collection_id = 1 "
                    "AND key = ?1 ORDER BY value, time");
-  Rng rng;
-  for (auto _ : state) {
-    const Bytes key = key_of(rng.below(n));
-    sqlite3_bind_blob(s.get(), 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    std::vector<ValueUpdate> out;
-    int rc;
-    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-      out.push_back(
-          {blob(s.get(), 0), sqlite3_column_int64(s.get(), 1), sqlite3_column_int64(s.get(), 2)});
-    }
-    check(db.get(), rc, "iter_key");
-    sqlite3_reset(s.get());
-    if (out.size() != 1) die("iter_key raw_sqlite", "wrong size");
-  }
-  state.SetItemsProcessed(state.iterations());
+  auto rng = std::make_shared<Rng>();
+  return {[o, rng, shape] {
+            sqlite3_stmt* s = o->stmt.get();
+            const Bytes key = key_of(rng->below(shape.n), shape.keys);
+            sqlite3_bind_blob(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+            std::vector<ValueUpdate> out;
+            int rc;
+            while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+              out.push_back({blob(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)});
+            }
+            check(o->db.get(), rc, "iter_key");
+            sqlite3_reset(s);
+            if (out.size() != 1) die("iter_key raw_sqlite", "wrong size");
+          },
+          {},
+          1};
 }
 
-void open_and_load(State& state, std::int64_t n) {
-  const std::string path = populated_raw(n);
-  for (auto _ : state) {
-    Db db = open_db(path);
-    Stmt s = prepare(db.get(), kScan);
-    benchmark::DoNotOptimize(scan_one(db.get(), s.get()));
-  }
+Op open_and_load(const Shape& shape) {
+  const std::string path = populated_raw(shape);
+  return {[path] {
+            Db db = open_db(path);
+            Stmt s = prepare(db.get(), kScan);
+            benchmark::DoNotOptimize(scan_one(db.get(), s.get()));
+          },
+          {},
+          shape.n};
 }
 
 }  // namespace
 
-void register_sqlite_baselines() {
-  register_baseline("raw_sqlite", {update, update_many, ingest, peek_one, iter, iter_key, open_and_load});
+void add_sqlite_baselines() {
+  add_subject("update", "raw_sqlite", update);
+  add_subject("update_many", "raw_sqlite", update_many);
+  add_subject("batch", "raw_sqlite", batch);
+  add_subject("ingest", "raw_sqlite", ingest);
+  add_subject("iter", "raw_sqlite", iter);
+  add_subject("peek_one", "raw_sqlite", peek_one);
+  add_subject("iter_key", "raw_sqlite", iter_key);
+  add_subject("open_and_load", "raw_sqlite", open_and_load);
 }
 
 }  // namespace stash::bench

@@ -1,9 +1,10 @@
 // stash_bench: every workload of workloads.cc on every backend, and the raw
-// engines doing the same work, in one Google Benchmark binary.
+// engines doing the same work, interleaved in one Google Benchmark binary
+// (harness.h says how).
 //
 //   build/bench/benchmarks/stash_bench [--benchmark_filter=REGEX] ...
 //   bash ci/with-postgres build/bench/benchmarks/stash_bench   # with PostgreSQL
-//   benchmarks/report                                          # the markdown table
+//   python3 benchmarks/report                                  # the report
 //
 // See workloads.cc for the table of workloads and bench_util.h for the
 // environment variables (STASH_BENCH_SMOKE, STASH_BENCH_MAX_N, ...).
@@ -20,13 +21,16 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const Config& cfg = config();
   std::fprintf(stderr, "stash_bench: files in %s%s\n", cfg.dir.c_str(),
-               cfg.smoke ? " (smoke: tiny sizes, 1 iteration, no measurement)" : "");
+               cfg.smoke ? " (smoke: tiny sizes, 1 call per subject, no measurement)" : "");
   auto backends = all_backends();  // Outlives the run: workloads hold references.
-  for (auto& backend : backends) register_workloads(*backend);
-  register_memory_baselines();
-  register_file_baselines();
-  register_sqlite_baselines();
-  if (!cfg.postgres_url.empty()) register_postgres_baselines();
+  for (auto& backend : backends) add_backend_subjects(*backend);
+  add_memory_baselines();
+  add_file_baselines();
+  add_sqlite_baselines();
+  if (!cfg.postgres_url.empty()) add_postgres_baselines();
+  add_lmdb_baselines();
+  add_rocksdb_baselines();
+  register_all_comparisons();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   drop_populated();

@@ -154,12 +154,14 @@ Result<std::vector<PeekEntry>> peek_of(CollectionHandle c, std::span<const Updat
 }
 
 Result<std::map<Bytes, Bytes>> peek_one_of(CollectionHandle c, std::vector<PeekEntry> entries) {
+  // Sorted by key, so each entry goes at the end (constant time); a map
+  // that does not grow had the key already.
   std::map<Bytes, Bytes> out;
   for (PeekEntry& e : entries) {
     if (e.diff != 1) return std::unexpected(unexpected_peek_multiplicity(c));
-    if (!out.emplace(std::move(e.key), std::move(e.value)).second) {
-      return std::unexpected(duplicate_peek_keys(c));
-    }
+    const std::size_t size = out.size();
+    out.emplace_hint(out.end(), std::move(e.key), std::move(e.value));
+    if (out.size() == size) return std::unexpected(duplicate_peek_keys(c));
   }
   return out;
 }
