@@ -31,6 +31,7 @@ std::vector<Mutant> all_mutants();
 std::vector<Mutant> read_mutants();
 std::vector<Mutant> write_mutants();
 std::vector<Mutant> frontier_mutants();
+std::vector<Mutant> collections_mutants();  // mutants_collections.cc
 
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which
 // must pass the whole kit.

@@ -57,6 +57,7 @@ CheckDef scenario(std::string name, std::string test_name, std::optional<Capabil
                   ScenarioBody body);
 
 std::vector<CheckDef> error_row_checks();
+std::vector<CheckDef> collections_scenario_checks();  // scenarios_collections.cc
 
 }  // namespace stash::conformance::internal
 

@@ -215,6 +215,7 @@ std::vector<CheckDef> scenario_checks() {
                          "ScenarioSeveralHandles", Capability::kSeveralHandles,
                          several_handles_scenario));
   for (CheckDef& c : error_row_checks()) out.push_back(std::move(c));
+  for (CheckDef& c : collections_scenario_checks()) out.push_back(std::move(c));
   return out;
 }
 

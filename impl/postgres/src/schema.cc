@@ -140,6 +140,8 @@ Sql::Sql(const std::string& q) {
   fence_check = s("SELECT count(*) FROM S.fence WHERE id = 0 AND epoch = $1 AND nonce = $2");
   recover = s("SELECT txn FROM S.commits WHERE epoch = $1 FOR UPDATE");
   find_collection = s("SELECT id FROM S.collections WHERE name = $1");
+  // bytea sorts as unsigned bytes (memcmp, then length), whatever the locale.
+  list_collections = s("SELECT name, id FROM S.collections ORDER BY name");
   create_collection = s(
       "INSERT INTO S.collections (name, since, upper) VALUES ($1, 0, 0) "
       "ON CONFLICT (name) DO NOTHING");

@@ -20,7 +20,7 @@ struct Sql {
   std::string bump_fence, add_commit_row, trim_commit_rows;
   std::string begin_write, begin_read, commit, rollback;
   std::string claim, fence_check, recover;
-  std::string find_collection, create_collection;
+  std::string find_collection, create_collection, list_collections;
   std::string frontiers, set_frontiers;
   std::string iter, iter_key;
   std::string insert;

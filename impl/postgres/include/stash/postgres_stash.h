@@ -114,6 +114,7 @@ class PostgresStash final : public Stash {
   //   kInvalidArgument  a write on a read-only stash.
   //   kInternal         an unexpected server error (SQLSTATE in the message).
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;

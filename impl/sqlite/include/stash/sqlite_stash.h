@@ -25,6 +25,7 @@
 #include <string>
 
 #include "stash/stash.h"
+#include "stash/verify.h"
 
 namespace stash {
 
@@ -73,7 +74,7 @@ struct SqliteOptions {
   std::string vfs_name;
 };
 
-class SqliteStash final : public Stash {
+class SqliteStash final : public Stash, public Verifiable {
  public:
   // Opens the stash in the SQLite file at `path`, creating it if missing
   // (options.create_if_missing). A writer open fences every older writer.
@@ -105,6 +106,7 @@ class SqliteStash final : public Stash {
   //   kCorruption   the file does not check out.
   //   kInvalidArgument  a write on a read-only stash.
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;
@@ -126,6 +128,13 @@ class SqliteStash final : public Stash {
   Status seal_batch(std::span<const FrontierRequest> seals) override;
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+  // Verifiable (src/verify.cc): PRAGMA quick_check, integrity_check and
+  // foreign_key_check, the header (application_id, user_version), and the
+  // format's invariants on the stored rows: since <= upper (INV-2), since
+  // not before {0}, no stored zero sum, a fence row. Runs in one read
+  // transaction; changes nothing.
+  Result<VerifyReport> verify() override;
 
   // The settings the connection actually runs with, read back from SQLite
   // (for diagnostics and for tests of the defaults).
