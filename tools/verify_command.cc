@@ -140,7 +140,8 @@ int run_verify(const VerifyArgs& args) {
     checks.insert(checks.end(), found->checks.begin(), found->checks.end());
     problems.insert(problems.end(), found->problems.begin(), found->problems.end());
   }
-  for (const char* check : {"collections() sorted by name, names unique", "INV-2 since <= upper",
+  for (const char* check : {"collections() sorted by name, names unique",
+                            "collection names are valid UTF-8", "INV-2 since <= upper",
                             "INV-1/INV-3 since never before {0}", "INV-5 reads are sorted and consolidated",
                             "INV-5 reads see times advanced to since", "iter_key agrees with iter",
                             "peek_timestamp is upper - 1", "peek agrees with iter"}) {
@@ -152,6 +153,11 @@ int run_verify(const VerifyArgs& args) {
     if (!((*list)[i - 1].name < (*list)[i].name)) {
       problems.push_back({"collections() sorted by name, names unique",
                           quote_bytes((*list)[i - 1].name) + " is listed before " + quote_bytes((*list)[i].name)});
+    }
+  }
+  for (const NamedCollection& c : *list) {
+    if (auto ok = rules::check_collection_name(c.name); !ok) {
+      problems.push_back({"collection names are valid UTF-8", quote_bytes(c.name) + ": " + ok.error().message()});
     }
   }
   for (const NamedCollection& c : *list) {

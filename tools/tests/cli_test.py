@@ -362,6 +362,14 @@ def suite_postgres_round_trip():
         stash("import", f"sqlite:{path('from-pg.stash')}", path("pg-backup.stash"))
         check(stash("dump", f"sqlite:{path('from-pg.stash')}")[0] == FILLED_DUMP, "pg backup differs")
         fails_with_one_line("ls", f"postgres:{server} dbname=no_such_database_here")
+        out, _ = stash("verify", pg)
+        check("ok       one fence row" in out and "ok       INV-2 since <= upper" in out, out)
+        # Damage the stored rows behind the backend's back: verify names it.
+        subprocess.run(["psql", f"{server} dbname={database}", "-q", "-c",
+                        "UPDATE stash.collections SET since = 9 WHERE name = 'orders'::bytea"],
+                       check=True, timeout=60)
+        out, _ = stash("verify", pg, expect=1)
+        check("PROBLEM  INV-2 since <= upper: collection id" in out, out)
     finally:
         subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {database}"], timeout=60)
 

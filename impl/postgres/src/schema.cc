@@ -142,6 +142,22 @@ Sql::Sql(const std::string& q) {
   find_collection = s("SELECT id FROM S.collections WHERE name = $1");
   // bytea sorts as unsigned bytes (memcmp, then length), whatever the locale.
   list_collections = s("SELECT name, id FROM S.collections ORDER BY name");
+  verify_checks = {
+      {"INV-2 since <= upper",
+       s("SELECT 'collection id ' || id || ' has since ' || COALESCE(CAST(since AS TEXT), '{}') "
+         "|| ' beyond upper ' || upper FROM S.collections "
+         "WHERE upper IS NOT NULL AND (since IS NULL OR since > upper)")},
+      {"since not before {0}",
+       s("SELECT 'collection id ' || id || ' has since ' || since || ', before {0}' "
+         "FROM S.collections WHERE since < 0")},
+      {"one meta row of format version 1",
+       s("SELECT 'meta has ' || count(*) || ' rows, format versions ' || "
+         "COALESCE(string_agg(CAST(format_version AS TEXT), ', '), 'none') FROM S.meta "
+         "HAVING count(*) <> 1 OR bool_or(format_version <> 1)")},
+      {"one fence row",
+       s("SELECT 'the fence table has ' || count(*) || ' rows, expected 1' FROM S.fence "
+         "HAVING count(*) <> 1")},
+  };
   create_collection = s(
       "INSERT INTO S.collections (name, since, upper) VALUES ($1, 0, 0) "
       "ON CONFLICT (name) DO NOTHING");

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace stash::postgres {
 
@@ -21,6 +23,9 @@ struct Sql {
   std::string begin_write, begin_read, commit, rollback;
   std::string claim, fence_check, recover;
   std::string find_collection, create_collection, list_collections;
+  // PostgresStash::verify: (check name, query returning one text row per
+  // problem found).
+  std::vector<std::pair<std::string, std::string>> verify_checks;
   std::string frontiers, set_frontiers;
   std::string iter, iter_key;
   std::string insert;

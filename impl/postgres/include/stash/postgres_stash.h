@@ -36,6 +36,7 @@
 #include <string>
 
 #include "stash/stash.h"
+#include "stash/verify.h"
 
 namespace stash {
 
@@ -77,7 +78,7 @@ struct PostgresOptions {
   int statement_timeout_ms = 30000;
 };
 
-class PostgresStash final : public Stash {
+class PostgresStash final : public Stash, public Verifiable {
  public:
   // Connects with the libpq connection string `conninfo` ("host=... dbname=..."
   // or "postgresql://..."; TLS and every other setting as libpq documents),
@@ -136,6 +137,11 @@ class PostgresStash final : public Stash {
   Status seal_batch(std::span<const FrontierRequest> seals) override;
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+  // Verifiable (src/verify.cc): the schema's invariants on the stored rows,
+  // in one read transaction: since <= upper (INV-2), since not before {0},
+  // one meta row of format version 1, one fence row. Changes nothing.
+  Result<VerifyReport> verify() override;
 
   class Impl;  // Defined in src/postgres_stash_impl.h.
 
