@@ -3,6 +3,8 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY model/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# The durable MemoryStash's headers (stash/durable_memory_stash.h, stash/env.h).
+install(DIRECTORY impl/durable_memory/include/stash DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 # The SQLite backend's header; its config then needs SQLite3.
 if(TARGET stash_sqlite)
   install(FILES impl/sqlite/include/stash/sqlite_stash.h

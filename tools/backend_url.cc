@@ -69,7 +69,7 @@ class PostgresHarness : public conformance::Harness {
  public:
   explicit PostgresHarness(std::string conninfo) : conninfo_(std::move(conninfo)) {}
   ~PostgresHarness() override {
-    auto c = postgres::libpq_connector(conninfo_, 5)->connect();
+    auto c = postgres::libpq_connector(conninfo_, 5)->connect(postgres::kNoDeadline);
     for (const std::string& schema : schemas_) {
       auto quoted = c ? (*c)->quote_identifier(schema) : std::unexpected(c.error());
       if (quoted) (void)(*c)->exec("DROP SCHEMA IF EXISTS " + *quoted + " CASCADE");

@@ -4,7 +4,7 @@
 
 namespace stash::mutants {
 
-ForwardingStash::ForwardingStash(std::unique_ptr<Stash> inner)
+ForwardingStash::ForwardingStash(std::shared_ptr<Stash> inner)
     : inner_(std::move(inner)) {}
 ForwardingStash::~ForwardingStash() = default;
 

@@ -19,7 +19,9 @@ namespace stash::mutants {
 
 class ForwardingStash : public Stash {
  public:
-  explicit ForwardingStash(std::unique_ptr<Stash> inner);
+  // `inner` may be shared: several ForwardingStash objects over one store
+  // stand for several Stash objects opened on it (mutants.h, Mutant::open).
+  explicit ForwardingStash(std::shared_ptr<Stash> inner);
   ~ForwardingStash() override;
   ForwardingStash(const ForwardingStash&) = delete;
   ForwardingStash& operator=(const ForwardingStash&) = delete;
@@ -54,7 +56,7 @@ class ForwardingStash : public Stash {
   Stash& inner() { return *inner_; }
 
  private:
-  std::unique_ptr<Stash> inner_;
+  std::shared_ptr<Stash> inner_;
 };
 
 }  // namespace stash::mutants

@@ -2,6 +2,11 @@
 // unbroken ForwardingStash over a MemoryStash must pass it, so a caught mutant
 // is caught for its bug and not for a bug in the wrapper.
 //
+// Every mutant must be caught under each of kSeeds (five fixed seeds, so CI
+// is reproducible) and by the deterministic areas alone (scenarios and the
+// exhaustive checker), so that no kill depends on the seed. The controls
+// must pass under every seed.
+//
 // At the end it prints which check caught each mutant and how long it took:
 // a mutant caught only late, or only by the exhaustive area, shows where the
 // kit's cheaper checks could be sharper.
@@ -16,6 +21,7 @@
 
 #include "mutants.h"
 #include "stash/conformance.h"
+#include "stash/memory_stash.h"
 
 namespace stash::mutants {
 namespace {
@@ -23,7 +29,8 @@ namespace {
 namespace kit = stash::conformance;
 
 // Fixed so that CI runs are reproducible; printed with every run.
-constexpr std::uint64_t kSeed = 20240229;
+constexpr std::uint64_t kSeeds[] = {20240229, 1, 77, 4242, 987654321};
+constexpr std::uint64_t kSeed = kSeeds[0];
 
 // Cases per property / stateful test: enough to catch every mutant, small
 // enough that the control run plus every mutant stay near a minute in CI.
@@ -42,13 +49,40 @@ class FactoryHarness : public kit::Harness {
   StashFactory make_;
 };
 
+using ObjectFactory = std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash>)>;
+
+// For Mutant::open: a store is one shared MemoryStash; reopen and
+// open_another make new objects over it (durable, several_handles).
+class SharedStoreHarness : public kit::Harness {
+ public:
+  explicit SharedStoreHarness(ObjectFactory open) : open_(std::move(open)) {}
+  kit::Capabilities capabilities() const override {
+    return {.durable = true, .several_handles = true, .fencing = false};
+  }
+  Result<std::unique_ptr<Stash>> open_fresh() override {
+    store_ = std::make_shared<MemoryStash>();
+    return open_(store_);
+  }
+  Result<std::unique_ptr<Stash>> reopen() override { return open_(store_); }
+  Result<std::unique_ptr<Stash>> open_another() override { return open_(store_); }
+
+ private:
+  ObjectFactory open_;
+  std::shared_ptr<Stash> store_;
+};
+
 kit::Backend backend(const std::string& name, StashFactory make) {
   return {name, [make] { return std::make_unique<FactoryHarness>(make); }};
 }
 
-kit::RunOptions options(bool stop_at_first_failure) {
+kit::Backend backend(const Mutant& m) {
+  if (!m.open) return backend(m.name, m.make);
+  return {m.name, [open = m.open] { return std::make_unique<SharedStoreHarness>(open); }};
+}
+
+kit::RunOptions options(bool stop_at_first_failure, std::uint64_t seed = kSeed) {
   kit::RunOptions options;
-  options.seed = kSeed;
+  options.seed = seed;
   options.max_success = kCasesMax;
   options.exhaustive_depth = kExhaustiveDepth;
   options.stop_at_first_failure = stop_at_first_failure;
@@ -84,7 +118,9 @@ struct Row {
 class MutantTest : public ::testing::TestWithParam<Mutant> {
  public:
   static void SetUpTestSuite() {
-    std::cout << "mutant_test: seed " << kSeed << ", " << kCasesMax
+    std::cout << "mutant_test: seeds";
+    for (std::uint64_t seed : kSeeds) std::cout << " " << seed;
+    std::cout << " (caught by: under seed " << kSeed << "), " << kCasesMax
               << " cases, exhaustive depth " << kExhaustiveDepth << "\n";
   }
   static void TearDownTestSuite() { print_table(std::cout); }
@@ -97,32 +133,67 @@ class MutantTest : public ::testing::TestWithParam<Mutant> {
 
  private:
   static void print_table(std::ostream& out) {
-    out << "\n" << std::left << std::setw(34) << "mutant" << std::setw(9) << "ms"
+    out << "\n" << std::left << std::setw(42) << "mutant" << std::setw(9) << "ms"
         << "caught by\n";
     for (const Row& row : rows()) {
-      out << std::setw(34) << row.mutant << std::setw(9) << row.elapsed.count()
+      out << std::setw(42) << row.mutant << std::setw(9) << row.elapsed.count()
           << row.caught_by << "\n";
     }
   }
 };
 
-TEST(MutantControl, ForwardingStashOverMemoryStashPassesTheKit) {
-  const kit::Report report =
-      kit::run(backend("forwarding_memory", forwarding_memory_stash), options(false));
+const std::vector<kit::Area> kRandomAreas = {kit::Area::kProperties, kit::Area::kStateful};
+const std::vector<kit::Area> kDeterministicAreas = {kit::Area::kScenarios, kit::Area::kExhaustive};
+
+void expect_passes(const kit::Backend& b, kit::RunOptions o) {
+  const kit::Report report = kit::run(b, o);
   std::ostringstream printed;
   kit::print(report, printed);
-  EXPECT_TRUE(report.passed()) << printed.str();
+  EXPECT_TRUE(report.passed()) << "seed " << o.seed << "\n" << printed.str();
+}
+
+// The whole kit under the first seed; the random areas (the only ones the
+// seed changes) under the others.
+TEST(MutantControl, ForwardingStashOverMemoryStashPassesTheKit) {
+  const kit::Backend b = backend("forwarding_memory", forwarding_memory_stash);
+  for (std::uint64_t seed : kSeeds) {
+    kit::RunOptions o = options(false, seed);
+    if (seed != kSeed) o.areas = kRandomAreas;
+    expect_passes(b, o);
+  }
+}
+
+TEST(MutantControl, ForwardingStashOverASharedStorePassesTheKit) {
+  const kit::Backend b{"forwarding_shared",
+                       [] { return std::make_unique<SharedStoreHarness>(forwarding_shared_stash); }};
+  for (std::uint64_t seed : kSeeds) {
+    kit::RunOptions o = options(false, seed);
+    o.areas = seed == kSeed ? std::vector{kit::Area::kScenarios, kit::Area::kProperties, kit::Area::kStateful}
+                            : kRandomAreas;
+    expect_passes(b, o);
+  }
 }
 
 TEST_P(MutantTest, KitRejectsIt) {
   const Mutant& mutant = GetParam();
   const auto start = std::chrono::steady_clock::now();
-  const kit::Report report = kit::run(backend(mutant.name, mutant.make), options(true));
+  std::string caught_by;
+  for (std::uint64_t seed : kSeeds) {
+    const kit::Report report = kit::run(backend(mutant), options(true, seed));
+    if (caught_by.empty()) caught_by = first_failure(report);
+    EXPECT_FALSE(report.passed()) << "the kit let a broken backend pass under seed " << seed
+                                  << ": " << mutant.name << ": " << mutant.description;
+  }
+  // No kill may depend on the seed: the deterministic areas catch it too.
+  kit::RunOptions deterministic = options(true);
+  deterministic.areas = kDeterministicAreas;
+  const kit::Report fixed = kit::run(backend(mutant), deterministic);
+  EXPECT_FALSE(fixed.passed()) << "only the random checks catch " << mutant.name
+                               << ": add a deterministic scenario for its class";
+  if (first_failure(fixed) != caught_by) caught_by += "; deterministically: " + first_failure(fixed);
   const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
-  rows().push_back({mutant.name, first_failure(report), elapsed});
-  EXPECT_FALSE(report.passed()) << "the kit let a broken backend pass: "
-                                << mutant.name << ": " << mutant.description;
+  rows().push_back({mutant.name, caught_by, elapsed});
 }
 
 INSTANTIATE_TEST_SUITE_P(All, MutantTest, ::testing::ValuesIn(all_mutants()),

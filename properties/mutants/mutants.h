@@ -21,6 +21,11 @@ struct Mutant {
   std::string description;  // one line: the bug, and the rule it breaks
   // A fresh, empty broken stash (each call independent of the others).
   std::function<std::unique_ptr<Stash>()> make;
+  // Instead of `make`, for bugs that show across Stash objects of one store
+  // (reopen, open_another): a new broken Stash object over `store`, a
+  // MemoryStash shared by every object of one store. The kit then runs with
+  // capabilities durable and several_handles.
+  std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash> store)> open;
 };
 
 // Every mutant. Keep this list growing whenever a real bug is found: add a
@@ -31,11 +36,17 @@ std::vector<Mutant> all_mutants();
 std::vector<Mutant> read_mutants();
 std::vector<Mutant> write_mutants();
 std::vector<Mutant> frontier_mutants();
+// Issue #10's classes: bytes, names, extreme times (mutants_data.cc);
+// scale, handles, append chains, error facts (mutants_scale.cc).
+std::vector<Mutant> data_mutants();
+std::vector<Mutant> scale_mutants();
 std::vector<Mutant> collections_mutants();  // mutants_collections.cc
 
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which
 // must pass the whole kit.
 std::unique_ptr<Stash> forwarding_memory_stash();
+// The same over a shared store, for the harness of Mutant::open.
+std::unique_ptr<Stash> forwarding_shared_stash(std::shared_ptr<Stash> store);
 
 }  // namespace stash::mutants
 

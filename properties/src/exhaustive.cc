@@ -1,7 +1,11 @@
 // Bounded exhaustive model checking: every operation sequence up to a depth
 // over a tiny alphabet (2 collections, 2 keys, 2 values, times 0..3, diffs
 // +-1, seals and compactions to {0}..{3} and {}, a few batches), each compared
-// with the model: every result, and then everything readable.
+// with the model: every result, its documented facts, and then everything
+// readable. The alphabet is adversarial, so that every sequence also tests
+// bytes: the names differ only in case, one key has a NUL byte and one a
+// byte >= 0x80 (signed comparison orders them the other way), one value is
+// empty.
 //
 // Breadth first over the model's distinct observable states: a sequence is
 // extended only if it reached a state no shorter (or earlier) sequence
@@ -10,12 +14,17 @@
 #include <set>
 
 #include "checks.h"
+#include "facts.h"
 
 namespace stash::conformance::internal {
 namespace {
 
 constexpr int kCollections = 2;
-constexpr int kKeys = 2;
+
+using namespace std::string_literals;
+const std::vector<std::string> kNames = {"Orders", "orders"};
+const std::vector<Bytes> kKeys = {"k\0"s, "\xFF"s};
+const std::vector<Bytes> kValues = {"v", ""};
 
 std::vector<Frontier> frontier_alphabet() {
   return {Frontier(0), Frontier(1), Frontier(2), Frontier(3), Frontier::empty()};
@@ -24,8 +33,8 @@ std::vector<Frontier> frontier_alphabet() {
 std::vector<Op> alphabet() {
   std::vector<Op> ops;
   for (CollRef c = 0; c < kCollections; ++c) {
-    for (const char* k : {"k0", "k1"}) {
-      for (const char* v : {"v0", "v1"}) {
+    for (const Bytes& k : kKeys) {
+      for (const Bytes& v : kValues) {
         for (Timestamp t = 0; t <= 3; ++t) {
           for (Diff d : {1, -1}) ops.push_back({0, UpdateOp{c, {k, v, t, d}}});
         }
@@ -40,8 +49,8 @@ std::vector<Op> alphabet() {
   ops.push_back({0, SealBatchOp{{{0, Frontier(2)}, {1, Frontier(1)}}}});
   ops.push_back({0, SealBatchOp{{{0, Frontier(2)}, {1, Frontier(3)}, {0, Frontier(1)}}}});
   ops.push_back({0, CompactBatchOp{{{0, Frontier(1)}, {1, Frontier(1)}}}});
-  ops.push_back({0, AppendOp{{{0, Frontier(0), Frontier(2), std::nullopt, {{"k0", "v0", 1, 1}}},
-                              {1, Frontier(0), Frontier(1), Frontier(1), {{"k1", "v1", 0, -1}}}}}});
+  ops.push_back({0, AppendOp{{{0, Frontier(0), Frontier(2), std::nullopt, {{kKeys[0], kValues[0], 1, 1}}},
+                              {1, Frontier(0), Frontier(1), Frontier(1), {{kKeys[1], kValues[1], 0, -1}}}}}});
   return ops;
 }
 
@@ -53,7 +62,7 @@ std::string show(const std::vector<Op>& ops) {
 
 struct Explorer {
   Context& ctx;
-  std::vector<Bytes> keys = key_alphabet(kKeys);
+  std::vector<Bytes> keys = kKeys;
   std::uint64_t sequences = 0;
 
   // Runs `ops` on a fresh backend and a fresh model; returns the model's
@@ -63,22 +72,32 @@ struct Explorer {
     auto backend = World::open(ctx.backend);
     if (!backend) return fail(ErrorCode::kInternal, "open_fresh failed: " + backend.error().to_string());
     (*backend)->coverage = ctx.coverage;
+    (*backend)->area = "exhaustive";
+    (*backend)->set_names(kNames);
     auto model = World::model(ctx.make_model, Capabilities{});
+    model->set_names(kNames);
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const Answer want = model->execute(ops[i]);
       const Answer got = (*backend)->execute(ops[i]);
+      const std::string step = "step " + std::to_string(i + 1) + " " + to_string(ops[i]) + ": ";
       if (got.text != want.text) {
-        return fail(ErrorCode::kInternal, "step " + std::to_string(i + 1) + " " + to_string(ops[i]) +
-                                              ": backend returned " + got.detailed() +
+        return fail(ErrorCode::kInternal, step + "backend returned " + got.detailed() +
                                               ", model returned " + want.detailed());
       }
+      if (auto missing = missing_facts(ops[i].call, got, want)) {
+        return fail(ErrorCode::kInternal, step + *missing);
+      }
     }
-    const std::string want = model->observe(0, kCollections, keys).render();
-    const std::string got = (*backend)->observe(0, kCollections, keys).render();
-    if (got != want) {
-      return fail(ErrorCode::kInternal, "reads differ at the end.\nbackend:\n" + got + "model:\n" + want);
+    const Observation want = model->observe(0, kCollections, keys);
+    const Observation got = (*backend)->observe(0, kCollections, keys);
+    if (got.render() != want.render()) {
+      return fail(ErrorCode::kInternal, "reads differ at the end.\nbackend:\n" + got.render() +
+                                            "model:\n" + want.render());
     }
-    return want;
+    if (auto missing = missing_facts(got, want)) {
+      return fail(ErrorCode::kInternal, "reads at the end: " + *missing);
+    }
+    return want.render();
   }
 };
 

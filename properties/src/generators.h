@@ -1,15 +1,21 @@
 // Random operations for the property and stateful checks.
 //
 // The generators aim at the edges: times and frontiers are drawn near each
-// collection's current since and upper (on both sides, and {}), collections,
-// keys and values come from tiny alphabets so that updates collide
-// (consolidation, multiplicity errors), and batches often carry one bad
-// element. To do that they track each collection's frontiers (GenState),
-// using the rules of rules.h; the tracking only steers generation, every
-// result is judged elsewhere.
+// collection's current since and upper (on both sides, and {}) and now and
+// then at the ends of int64; collections, keys and values come from tiny
+// alphabets so that updates collide (consolidation, multiplicity errors), but
+// each case draws its alphabet adversarially (gen_alphabet: empty strings,
+// NUL bytes, bytes >= 0x80, keys that are prefixes of each other, lengths up
+// to several KiB; names differing only in case, after a long common prefix,
+// or by Unicode normalisation). Batches often carry one bad element; appends
+// chain batches through the frontiers the earlier batches leave (and break
+// the chain on purpose too). To do that they track each collection's
+// frontiers (GenState), using the rules of rules.h; the tracking only steers
+// generation, every result is judged elsewhere.
 #ifndef STASH_PROPERTIES_SRC_GENERATORS_H_
 #define STASH_PROPERTIES_SRC_GENERATORS_H_
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,14 +29,31 @@
 
 namespace stash::conformance::internal {
 
+// What one case writes: the names CollRefs stand for, the keys and values.
+struct Alphabet {
+  std::vector<std::string> names;
+  std::vector<Bytes> keys;
+  std::vector<Bytes> values;
+};
+
+// The plain alphabet: c0.., k0.., v0...
+Alphabet plain_alphabet(int collections, int keys, int values);
+// An adversarial one (see above), `collections` distinct valid UTF-8 names,
+// `keys` distinct keys and `values` values.
+rc::Gen<Alphabet> gen_alphabet(int collections, int keys, int values);
+
 struct GenConfig {
   int collections = 3;  // c0..c2
-  int keys = 2;         // k0, k1
-  int values = 2;       // v0, v1
+  Alphabet alphabet = plain_alphabet(3, 2, 2);
   // Generate bogus handles and the non-UTF-8 collection name.
   bool invalid_handles = true;
   // Generate diffs near INT64_MAX / INT64_MIN whose sums overflow.
   bool extreme_diffs = false;
+  // Draw times and frontiers at the ends of int64 now and then.
+  bool extreme_times = true;
+  // Largest update_many batch: the default 3, or thousands for the scale
+  // checks (big batches are rare: 1 in 40 writes).
+  int bulk_entries = 0;
   // Generate the read operations too (the properties observe after every
   // step anyway, so they may leave them out).
   bool reads = true;

@@ -68,7 +68,7 @@ Violation iter_shape(const Step& s) {
       if (!v.iter) want = std::unexpected(v.iter.error());
       else for (const Update& u : *v.iter) if (u.key == key) want->push_back({u.value, u.time, u.diff});
       if (outcome(got).text != outcome(want).text) {
-        return name(c) + ": iter_key " + key + " returned " + outcome(got).text + ", iter filtered to the key is " + outcome(want).text;
+        return name(c) + ": iter_key " + printable(key) + " returned " + outcome(got).text + ", iter filtered to the key is " + outcome(want).text;
       }
     }
   }
@@ -129,7 +129,7 @@ Violation peeks(const Step& s) {
     if (auto d = differ("peek", outcome(v.peek), outcome(want.peek))) return d;
     if (auto d = differ("peek_one", outcome(v.peek_one), outcome(want.one))) return d;
     for (const auto& [key, got] : v.peek_key_one) {
-      if (auto d = differ("peek_key_one " + key, outcome(got), outcome(peek_key_one(want.peek, key)))) return d;
+      if (auto d = differ("peek_key_one " + printable(key), outcome(got), outcome(peek_key_one(want.peek, key)))) return d;
     }
   }
   return std::nullopt;
@@ -250,10 +250,13 @@ CheckDef invariant(std::string title, std::string test_name, Invariant check) {
     return check_property(ctx, test_name, [&ctx, &check] {
       GenConfig config;
       config.reads = false;  // every step reads everything back anyway
+      config.alphabet = *gen_alphabet(config.collections, 3, 3);
       auto world = World::open(ctx.backend);
       if (!world) RC_FAIL("open_fresh failed: " + world.error().to_string());
       (*world)->coverage = ctx.coverage;
-      const auto keys = key_alphabet(config.keys);
+      (*world)->area = "properties";
+      (*world)->set_names(config.alphabet.names);
+      const auto& keys = config.alphabet.keys;
       InvariantSut sut{**world, check, config.collections, keys,
                        (*world)->observe(0, config.collections, keys)};
       if (auto v = check(Step{Op{0, ReopenOp{}}, Answer{"ok", {}, ""}, sut.now, sut.now})) {

@@ -94,6 +94,31 @@ const char* const kInvalidName = "c\xFF";
 
 std::string collection_name(CollRef c) { return "c" + std::to_string(c); }
 
+std::vector<std::string> plain_names(int n) {
+  std::vector<std::string> out;
+  for (int c = 0; c < n; ++c) out.push_back(collection_name(c));
+  return out;
+}
+
+const std::vector<std::string>& invalid_names() {
+  static const std::vector<std::string> names = {
+      "c\xFF",                  // a byte never valid in UTF-8
+      "c\xC0\x80",              // overlong NUL
+      "c\xE0\x80\xAF",          // overlong '/'
+      "c\xF0\x80\x80\xAF",      // overlong, four bytes
+      "c\xED\xA0\x80",          // surrogate U+D800
+      "c\xED\xBF\xBF",          // surrogate U+DFFF
+      "c\xF4\x90\x80\x80",      // U+110000, past U+10FFFF
+      "c\xF8\x88\x80\x80\x80",  // a five-byte form
+      "c\xC3",                  // truncated at the end
+      "c\xE2\x9C",              // truncated three-byte form
+      "c\xC3x",                 // truncated before ASCII
+      "c\x80",                  // stray continuation byte
+      "\xBF" "c",              // stray continuation first
+  };
+  return names;
+}
+
 const std::vector<std::string>& all_op_names() {
   static const std::vector<std::string> names = {
       "collection", "update", "update_many", "seal", "compact", "consolidate",
@@ -107,7 +132,8 @@ std::string op_name(const Call& call) { return all_op_names().at(call.index()); 
 
 std::string to_string(const Op& op) {
   const std::string prefix = op.stash == 0 ? "" : "s" + std::to_string(op.stash) + ".";
-  return prefix + show_call(op.call);
+  const std::string via = op.pick == 0 ? "" : " via handle #" + std::to_string(op.pick);
+  return prefix + show_call(op.call) + via;
 }
 
 std::ostream& operator<<(std::ostream& os, const Op& op) { return os << to_string(op); }

@@ -1,10 +1,11 @@
 // The operations the kit issues, as plain values: one struct per API call of
 // stash.h, plus the two harness events (reopen, open another Stash object).
 //
-// Collections are named by index into a small alphabet of names ("c0", "c1",
-// ...), never by handle: handles are only meaningful to the Stash object that
-// issued them, so each object resolves names itself (see world.h). The index
-// kBogus stands for a handle that no object ever issued.
+// Collections are named by index into the case's alphabet of names (printed
+// "c0", "c1", ...; the names themselves are adversarial byte strings, see
+// generators.h), never by handle: each World keeps every handle its Stash
+// objects issued and routes each call through one of them (Op::pick). The
+// index kBogus stands for a handle that no object ever issued.
 #ifndef STASH_PROPERTIES_SRC_OPS_H_
 #define STASH_PROPERTIES_SRC_OPS_H_
 
@@ -19,15 +20,18 @@
 
 namespace stash::conformance::internal {
 
-// A collection named by index into collection_names(); kBogus is a handle no
+// A collection named by index into the case's names; kBogus is a handle no
 // Stash object issued (expect kNotFound).
 using CollRef = int;
 inline constexpr CollRef kBogus = -1;
 
-// "c0", "c1", ...; and a name that is not UTF-8 (expect kInvalidArgument).
+// "c0", "c1", ...: the plain names, used when a check does not draw its own.
 std::string collection_name(CollRef c);
-inline constexpr int kMaxCollections = 4;
+std::vector<std::string> plain_names(int n);
 extern const char* const kInvalidName;
+// One name per class of invalid UTF-8 (overlong, surrogate, past U+10FFFF,
+// truncated, stray continuation, bytes never valid): each is kInvalidArgument.
+const std::vector<std::string>& invalid_names();
 
 struct CollectionOp { std::string name; };
 struct UpdateOp { CollRef c; Update entry; };
@@ -68,10 +72,14 @@ using Call = std::variant<CollectionOp, UpdateOp, UpdateManyOp, SealOp, CompactO
                           UpperOp, PeekTimestampOp, PeekOp, PeekOneOp, PeekKeyOneOp,
                           ReopenOp, OpenAnotherOp, CollectionsOp>;
 
-// One step: a call issued through Stash object number `stash`.
+// One step: a call issued through Stash object number `stash`. `pick`
+// chooses which of the handles issued for each collection the call uses
+// (modulo how many there are): every handle issued by `stash`, and, on
+// several_handles backends, by every other open object of the store too.
 struct Op {
   int stash = 0;
   Call call;
+  unsigned pick = 0;
 };
 
 // The operation's name as in stash.h: "update_many", "seal", ..., "reopen".

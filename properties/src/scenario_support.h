@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checks.h"
+#include "facts.h"
 
 namespace stash::conformance::internal {
 
@@ -30,7 +31,7 @@ class Checker {
     const Answer got = outcome(result);
     expect(what, result, "error " + std::string(to_string(code)));
     for (const std::string& fact : facts) {
-      if (!got.ok() && got.message.find(fact) == std::string::npos) {
+      if (!got.ok() && !mentions(got.message, fact)) {
         fail(what + ": the message \"" + got.message + "\" does not mention " + fact);
       }
     }
@@ -47,6 +48,14 @@ struct ScenarioEnv {
   std::unique_ptr<Harness> harness;
   std::unique_ptr<Stash> stash;
   Checker t;
+  Coverage* coverage = nullptr;
+  // Records what a scenario covered ("scenarios: max key bytes").
+  void note_max(const std::string& what, std::uint64_t n) {
+    if (coverage) internal::note_max(*coverage, "scenarios: " + what, n);
+  }
+  void note(const std::string& what) {
+    if (coverage) ++(*coverage)["scenarios: " + what];
+  }
   // The handle for `name` through `s`; records a failure if there is none.
   CollectionHandle coll(Stash& s, const std::string& name);
   CollectionHandle coll(const std::string& name) { return coll(*stash, name); }
@@ -57,6 +66,12 @@ CheckDef scenario(std::string name, std::string test_name, std::optional<Capabil
                   ScenarioBody body);
 
 std::vector<CheckDef> error_row_checks();
+// Each class of bug the random checks look for, deterministically too, so
+// that catching it never depends on the seed:
+//   scenarios_data.cc   bytes, names, the ends of int64;
+//   scenarios_scale.cc  scale, handles, append chains, error facts.
+std::vector<CheckDef> data_checks();
+std::vector<CheckDef> scale_checks();
 std::vector<CheckDef> collections_scenario_checks();  // scenarios_collections.cc
 
 }  // namespace stash::conformance::internal

@@ -23,7 +23,7 @@ CollectionHandle ScenarioEnv::coll(Stash& s, const std::string& name) {
 CheckDef scenario(std::string name, std::string test_name, std::optional<Capability> needs,
                   ScenarioBody body) {
   auto run = [body](Context& ctx) -> CheckOutput {
-    ScenarioEnv env{ctx.backend.make_harness(), nullptr, {}};
+    ScenarioEnv env{ctx.backend.make_harness(), nullptr, {}, ctx.coverage};
     auto stash = env.harness->open_fresh();
     if (!stash) return {false, "open_fresh failed: " + stash.error().to_string()};
     env.stash = std::move(*stash);
@@ -215,6 +215,8 @@ std::vector<CheckDef> scenario_checks() {
                          "ScenarioSeveralHandles", Capability::kSeveralHandles,
                          several_handles_scenario));
   for (CheckDef& c : error_row_checks()) out.push_back(std::move(c));
+  for (CheckDef& c : data_checks()) out.push_back(std::move(c));
+  for (CheckDef& c : scale_checks()) out.push_back(std::move(c));
   for (CheckDef& c : collections_scenario_checks()) out.push_back(std::move(c));
   return out;
 }

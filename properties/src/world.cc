@@ -1,5 +1,6 @@
 #include "world.h"
 
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -26,6 +27,21 @@ std::string join(const std::vector<T>& v) {
 
 Answer failed(const Error& e) {
   return {"error " + std::string(to_string(e.code())), e.code(), e.message()};
+}
+
+void note_max(Coverage& coverage, const std::string& what, std::uint64_t value) {
+  std::uint64_t& slot = coverage["max " + what];
+  slot = std::max(slot, value);
+}
+
+void merge(Coverage& into, const Coverage& from) {
+  for (const auto& [what, n] : from) {
+    if (what.starts_with("max ")) {
+      into[what] = std::max(into[what], n);
+    } else {
+      into[what] += n;
+    }
+  }
 }
 
 std::unique_ptr<Stash> make_memory_model() { return std::make_unique<MemoryStash>(); }
@@ -70,11 +86,11 @@ std::string CollectionView::render(const std::string& name) const {
   line("since", outcome(since));
   line("upper", outcome(upper));
   line("iter", outcome(iter));
-  for (const auto& [k, r] : iter_key) line("iter_key " + k, outcome(r));
+  for (const auto& [k, r] : iter_key) line("iter_key " + printable(k), outcome(r));
   line("peek_timestamp", outcome(peek_ts));
   line("peek", outcome(peek));
   line("peek_one", outcome(peek_one));
-  for (const auto& [k, r] : peek_key_one) line("peek_key_one " + k, outcome(r));
+  for (const auto& [k, r] : peek_key_one) line("peek_key_one " + printable(k), outcome(r));
   return out;
 }
 
@@ -129,14 +145,31 @@ CollectionHandle World::bogus_handle() const {
   return CollectionHandle{424242};
 }
 
-Result<CollectionHandle> World::handle(Object& o, CollRef c) {
+Result<CollectionHandle> World::handle(Object& o, CollRef c, unsigned pick) {
   if (c == kBogus) return bogus_handle();
-  if (auto it = o.handles.find(c); it != o.handles.end()) return it->second;
-  auto h = o.stash->collection(collection_name(c));
-  if (!h) return h;
-  issued_.insert(h->id);
-  o.handles[c] = *h;
-  return h;
+  if (c < 0 || c >= static_cast<CollRef>(names_.size())) {
+    return fail(ErrorCode::kInternal, "kit: no collection c" + std::to_string(c));
+  }
+  std::vector<CollectionHandle>& mine = o.handles[c];
+  if (mine.empty()) {
+    auto h = o.stash->collection(names_[c]);
+    if (!h) return h;
+    issued_.insert(h->id);
+    mine.push_back(*h);
+  }
+  if (pick == 0) return mine.front();
+  // Every handle this object was issued for c, then (several_handles) every
+  // handle the other open objects of the store were issued for it.
+  std::vector<CollectionHandle> pool = mine;
+  if (caps_.several_handles) {
+    for (const auto& other : objects_) {
+      if (other.get() == &o) continue;
+      if (auto it = other->handles.find(c); it != other->handles.end()) {
+        pool.insert(pool.end(), it->second.begin(), it->second.end());
+      }
+    }
+  }
+  return pool[pick % pool.size()];
 }
 
 Answer World::execute(const Op& op) {
@@ -150,7 +183,9 @@ Answer World::execute(const Op& op) {
   } else if (objects_[op.stash]->fenced) {
     out = failed(Error(ErrorCode::kFenced, "model: a newer Stash object fenced this one"));
   } else {
+    pick_ = op.pick;
     out = execute_call(*objects_[op.stash], op.call);
+    pick_ = 0;
   }
   count(op, out);
   return out;
@@ -171,6 +206,83 @@ void World::count(const Op& op, const Answer& out) {
   if (out.ok() && std::visit(empty_target, op.call)) {
     ++(*coverage)["event frontier moved to {}"];
   }
+  if (out.ok() && std::holds_alternative<CollectionOp>(op.call)) {
+    const std::string& name = std::get<CollectionOp>(op.call).name;
+    for (const auto& o : objects_) {
+      for (const auto& [c, hs] : o->handles) {
+        if (names_[c] == name) note_max(*coverage, area + ": handles per collection", hs.size());
+      }
+    }
+  }
+  count_dimensions(op);
+}
+
+namespace {
+
+bool extreme(Timestamp t) {
+  constexpr Timestamp kMax = std::numeric_limits<Timestamp>::max();
+  constexpr Timestamp kMin = std::numeric_limits<Timestamp>::min();
+  return t >= kMax - 2 || t <= kMin + 2;
+}
+
+bool extreme(const Frontier& f) { return f.element() && extreme(*f.element()); }
+
+}  // namespace
+
+void World::count_dimensions(const Op& op) {
+  Coverage& cov = *coverage;
+  const std::string a = area + ": ";
+  note_max(cov, a + "collections", names_.size());
+  std::uint64_t name_bytes = 0;
+  for (const std::string& n : names_) name_bytes = std::max<std::uint64_t>(name_bytes, n.size());
+  note_max(cov, a + "name bytes", name_bytes);
+  auto bytes = [&](const Bytes& b, const char* what) {
+    note_max(cov, a + what + " bytes", b.size());
+    if (b.find('\0') != Bytes::npos) ++cov[a + what + "s with NUL"];
+    if (std::any_of(b.begin(), b.end(), [](char ch) { return static_cast<unsigned char>(ch) >= 0x80; })) {
+      ++cov[a + what + "s with bytes >= 0x80"];
+    }
+    if (b.empty()) ++cov[a + "empty " + what + "s"];
+  };
+  auto entries = [&](const std::vector<Update>& es) {
+    note_max(cov, a + "batch entries", es.size());
+    for (const Update& u : es) {
+      bytes(u.key, "key");
+      bytes(u.value, "value");
+      if (extreme(u.time)) ++cov[a + "entries at extreme times"];
+    }
+  };
+  auto frontier = [&](const Frontier& f) {
+    if (extreme(f)) ++cov[a + "frontiers at extreme times"];
+  };
+  std::visit(Overloaded{
+                 [&](const UpdateOp& o) { entries({o.entry}); },
+                 [&](const UpdateManyOp& o) { entries(o.entries); },
+                 [&](const SealOp& o) { frontier(o.frontier); },
+                 [&](const CompactOp& o) { frontier(o.frontier); },
+                 [&](const SealBatchOp& o) { for (const auto& r : o.requests) frontier(r.frontier); },
+                 [&](const CompactBatchOp& o) { for (const auto& r : o.requests) frontier(r.frontier); },
+                 [&](const AppendOp& o) {
+                   std::vector<Update> all;
+                   for (const auto& b : o.batches) {
+                     all.insert(all.end(), b.entries.begin(), b.entries.end());
+                     frontier(b.lower);
+                     frontier(b.upper);
+                   }
+                   for (std::size_t i = 1; i < o.batches.size(); ++i) {
+                     if (o.batches[i].c == o.batches[i - 1].c &&
+                         o.batches[i].lower == o.batches[i - 1].upper) {
+                       ++cov[a + "append chains through one collection"];
+                     }
+                   }
+                   entries(all);
+                 },
+                 [&](const IterKeyOp& o) { bytes(o.key, "key"); },
+                 [&](const PeekKeyOneOp& o) { bytes(o.key, "key"); },
+                 [](const auto&) {},
+             },
+             op.call);
+  if (op.pick != 0) ++cov[a + "calls through a handle picked among several"];
 }
 
 Answer World::reopen() {
@@ -194,7 +306,7 @@ Answer World::open_another() {
 Observation World::observe(int stash, int collections, const std::vector<Bytes>& keys) {
   Observation obs;
   Object& o = *objects_.at(stash);
-  for (CollRef c = 0; c < collections; ++c) {
+  for (CollRef c = 0; c < collections && c < static_cast<CollRef>(names_.size()); ++c) {
     CollectionView v;
     auto fenced = std::unexpected(Error(ErrorCode::kFenced, "model: fenced"));
     auto h = o.fenced ? Result<CollectionHandle>(fenced) : handle(o, c);

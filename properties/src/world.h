@@ -8,8 +8,12 @@
 //     which emulates the harness events: reopen keeps the state, and with
 //     fencing, opening another object fences the older ones.
 // Results are compared by the rendered text, which carries error CODES only
-// (messages may differ between backends) and collections by NAME (handle ids
+// (messages may differ between backends; the facts stash.h documents in them
+// are compared separately, see facts.h) and collections by NAME (handle ids
 // may differ).
+//
+// A world keeps every handle its objects were issued (collection() called
+// again gives one more) and routes each call through one of them (Op::pick).
 #ifndef STASH_PROPERTIES_SRC_WORLD_H_
 #define STASH_PROPERTIES_SRC_WORLD_H_
 
@@ -28,7 +32,11 @@
 
 namespace stash::conformance::internal {
 
+// How often each operation / error / event ran; keys starting "max " hold the
+// largest value seen instead (largest key, largest batch, ...).
 using Coverage = std::map<std::string, std::uint64_t>;
+void note_max(Coverage& coverage, const std::string& what, std::uint64_t value);
+void merge(Coverage& into, const Coverage& from);
 using ModelFactory = std::function<std::unique_ptr<Stash>()>;
 
 // The default model: a fresh MemoryStash.
@@ -83,7 +91,7 @@ struct Observation {
   std::string render() const;
 };
 
-// The keys the kit writes: "k0", "k1", ...
+// The plain keys: "k0", "k1", ...
 std::vector<Bytes> key_alphabet(int keys);
 
 class World {
@@ -95,6 +103,11 @@ class World {
 
   ~World();
 
+  // The collection names CollRefs stand for (plain_names(kDefaultNames)
+  // unless set); set before the first op.
+  void set_names(std::vector<std::string> names) { names_ = std::move(names); }
+  const std::vector<std::string>& names() const { return names_; }
+
   // Runs `op`; counts it in *coverage if set.
   Answer execute(const Op& op);
   // Reads every collection c0..c{collections-1} through object `stash`.
@@ -103,19 +116,26 @@ class World {
   int objects() const { return static_cast<int>(objects_.size()); }
 
   Coverage* coverage = nullptr;
+  // Prefixes the dimension counts ("stateful: max key bytes").
+  std::string area = "random";
+
+  static constexpr int kDefaultNames = 4;
 
  private:
-  // One Stash object of a world, with the handles it issued, by name.
+  // One Stash object of a world, with every handle it was issued, by name.
   struct Object {
     std::shared_ptr<Stash> stash;
-    std::map<CollRef, CollectionHandle> handles;
+    std::map<CollRef, std::vector<CollectionHandle>> handles;
     bool fenced = false;  // model worlds only: every call fails with kFenced
   };
   World() = default;
   Answer execute_call(Object& o, const Call& call);
   Answer reopen();
   Answer open_another();
-  Result<CollectionHandle> handle(Object& o, CollRef c);
+  // The handle for `c` the call uses: one of those issued so far (chosen by
+  // `pick`), or a new one from collection() if there is none yet.
+  Result<CollectionHandle> handle(Object& o, CollRef c, unsigned pick = 0);
+  void count_dimensions(const Op& op);
   CollectionHandle bogus_handle() const;
   Result<std::unique_ptr<Object>> adopt(Result<std::unique_ptr<Stash>> stash);
   void count(const Op& op, const Answer& out);
@@ -125,6 +145,8 @@ class World {
   Capabilities caps_;
   std::vector<std::unique_ptr<Object>> objects_;
   std::set<std::int64_t> issued_;  // every handle id any object returned
+  std::vector<std::string> names_ = plain_names(kDefaultNames);
+  unsigned pick_ = 0;  // of the op being executed
 };
 
 }  // namespace stash::conformance::internal

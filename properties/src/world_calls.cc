@@ -16,7 +16,7 @@ struct Overloaded : F... {
 // Resolves a collection's handle for `o`, or returns its failure as the
 // outcome of the call (e.g. kFenced from a fenced backend's collection()).
 #define STASH_KIT_HANDLE(var, ref)          \
-  auto var = handle(o, ref);                \
+  auto var = handle(o, ref, pick_);         \
   if (!var) return failed(var.error())
 
 Answer World::execute_call(Object& o, const Call& call) {
@@ -25,7 +25,13 @@ Answer World::execute_call(Object& o, const Call& call) {
       Overloaded{
           [&](const CollectionOp& op) {
             auto h = s.collection(op.name);
-            if (h) issued_.insert(h->id);
+            if (h) {
+              issued_.insert(h->id);
+              // Keep it: later calls may go through any issued handle.
+              for (CollRef c = 0; c < static_cast<CollRef>(names_.size()); ++c) {
+                if (names_[c] == op.name) o.handles[c].push_back(*h);
+              }
+            }
             return outcome(h);
           },
           [&](const UpdateOp& op) {

@@ -2,10 +2,18 @@
 // place, together with what the transaction runner does next.
 //
 //   SQLSTATE / libpq condition             code              next
-//   connection lost, class 08, 57P01..03   kUnavailable      reconnect, retry
+//   connection lost, class 08, 57P01..03,
+//         the call's deadline passed       kUnavailable      reconnect, retry
+//                                                            (within the
+//                                                            deadline)
 //   40001 serialization, 40P01 deadlock    kUnavailable      retry
 //   23505 unique violation (a concurrent   kUnavailable      retry
 //         open or collection creation)
+//   SX001 S.write's frontier guard failed  kUnavailable      retry (cache
+//         (the cache was stale)                                dropped)
+//   SX002 S.write found the fence moved    kFenced (transaction.cc)
+//   54000 program limit (a value over 1 GiB),
+//         22P05/22021 bad characters       kInvalidArgument  return
 //   42P07/42710 duplicate object (concurrent schema creation)  retry
 //   57014 statement timeout, 55P03 lock    kUnavailable      return
 //   53300 too many connections             kUnavailable      return

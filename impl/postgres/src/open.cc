@@ -21,6 +21,34 @@ bool missing_relation(const DbError& e) {
   return e.sqlstate == "42P01" || e.sqlstate == "3F000";  // undefined table / schema
 }
 
+// Why the server would not keep `schema` as given, or empty. PostgreSQL
+// truncates an identifier longer than max_identifier_length bytes (63 unless
+// the server was built with another NAMEDATALEN) without an error, so two
+// long names would silently be one schema.
+std::string bad_schema_name(const std::string& schema, std::int64_t max_bytes) {
+  if (schema.empty()) return "the schema name is empty";
+  if (schema.find('\0') != std::string::npos) return "the schema name contains U+0000";
+  if (static_cast<std::int64_t>(schema.size()) > max_bytes) {
+    return "the schema name is " + std::to_string(schema.size()) +
+           " bytes; the server keeps at most " + std::to_string(max_bytes) +
+           " (max_identifier_length) and would truncate it";
+  }
+  if (schema.starts_with("pg_")) return "schema names starting with \"pg_\" are reserved";
+  return "";
+}
+
+// The server's max_identifier_length.
+Result<std::int64_t> max_identifier_length(Connection& c) {
+  static const std::string sql = "SELECT CAST(current_setting('max_identifier_length') AS BIGINT)";
+  const Query q{&sql, {}};
+  auto rows = c.pipeline(std::span(&q, 1));
+  if (!rows) return std::unexpected(open_error(rows.error()));
+  if (rows->at(0).rows.empty()) return fail(ErrorCode::kInternal, "postgres: open: no max_identifier_length");
+  auto n = postgres::wire::to_int8(rows->at(0).rows[0][0]);
+  if (!n) return fail(ErrorCode::kInternal, "postgres: open: bad max_identifier_length");
+  return *n;
+}
+
 std::string random_nonce() {
   std::random_device device;
   std::string nonce;
@@ -39,7 +67,8 @@ auto retried(const PostgresOptions& options, Step step) -> decltype(step()) {
         postgres::classify(result.error(), "open").next != postgres::Next::kRetry) {
       return result;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(options.backoff_initial_ms << std::min(attempt, 6)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::max(0, options.backoff_initial_ms) << std::min(attempt, 6)));
   }
 }
 
@@ -94,23 +123,50 @@ Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
 
 Result<std::unique_ptr<PostgresStash>> PostgresStash::open(const std::string& conninfo,
                                                            const PostgresOptions& options) {
-  return open_with(postgres::libpq_connector(conninfo, options.connect_timeout_s), options);
+  return open_with(postgres::libpq_connector(conninfo, options.connect_timeout_s,
+                                             std::max(0, options.call_timeout_ms)),
+                   options);
 }
 
 Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
     std::shared_ptr<postgres::Connector> connector, const PostgresOptions& options) {
-  auto c = connector->connect();
+  if (options.schema.empty() || options.schema.find('\0') != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument,
+                "postgres: open: " + bad_schema_name(options.schema, 1 << 30));
+  }
+  // Opening is bounded like a call (call_timeout_ms), connecting also by
+  // connect_timeout_s.
+  const postgres::Deadline deadline =
+      options.call_timeout_ms > 0
+          ? std::chrono::steady_clock::now() + std::chrono::milliseconds(options.call_timeout_ms)
+          : postgres::kNoDeadline;
+  auto c = connector->connect(deadline);
   if (!c) return std::unexpected(open_error(c.error()));
   Connection& conn = **c;
+  conn.set_deadline(deadline);
   if (auto ok = postgres::set_up_session(conn, options); !ok) {
     return std::unexpected(open_error(ok.error()));
+  }
+  auto max_bytes = max_identifier_length(conn);
+  if (!max_bytes) return std::unexpected(max_bytes.error());
+  if (auto why = bad_schema_name(options.schema, *max_bytes); !why.empty()) {
+    return fail(ErrorCode::kInvalidArgument,
+                "postgres: open: schema \"" + printable(options.schema) + "\": " + why);
   }
   auto quoted = conn.quote_identifier(options.schema);
   if (!quoted) return std::unexpected(open_error(quoted.error()));
   postgres::Sql sql(*quoted);
   auto version = format_version(conn, sql, options);
   if (!version) return std::unexpected(version.error());
-  if (*version > postgres::kFormatVersion || *version < 1) {
+  if (*version == 1) {
+    return fail(ErrorCode::kInvalidArgument,
+                "postgres: open: schema \"" + options.schema +
+                    "\" holds a stash of format version 1 (keys, values and names limited to "
+                    "about 2.7 KB by its indexes); this library reads version " +
+                    std::to_string(postgres::kFormatVersion) +
+                    " only: copy the data with the older library into a new schema");
+  }
+  if (*version != postgres::kFormatVersion) {
     return fail(ErrorCode::kInvalidArgument,
                 "postgres: open: stash format version " + std::to_string(*version) +
                     " in schema \"" + options.schema + "\" is not one this library reads (" +
@@ -122,6 +178,7 @@ Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
     if (!bumped) return std::unexpected(bumped.error());
     token = std::move(*bumped);
   }
+  conn.set_deadline(postgres::kNoDeadline);  // each call sets its own
   auto impl = std::make_unique<Impl>(std::move(connector), std::move(*c), options,
                                      std::move(sql), std::move(token));
   return std::unique_ptr<PostgresStash>(new PostgresStash(std::move(impl)));

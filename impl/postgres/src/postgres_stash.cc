@@ -15,16 +15,13 @@
 namespace stash {
 namespace {
 
+using postgres::Frontiers;
 using postgres::Query;
 using postgres::Rows;
 using postgres::Txn;
+using postgres::WriteSet;
 using wire_diff = postgres::wire::WideDiff;
 namespace wire = postgres::wire;
-
-struct Frontiers {
-  Frontier since;
-  Frontier upper;
-};
 
 Error malformed(std::string_view what) {
   return Error(ErrorCode::kInternal, "postgres: unexpected result shape in " + std::string(what));
@@ -45,20 +42,20 @@ Query frontiers_query(const postgres::Sql& sql, CollectionHandle c) {
 
 // One consolidated group of an iter / iter_key query.
 struct Group {
-  Bytes key;  // empty for iter_key
+  Bytes key;
   Bytes value;
   Timestamp time;
   wire_diff sum;
 };
 
-Result<std::vector<Group>> groups_of(const Rows& r, bool with_key) {
+Result<std::vector<Group>> groups_of(const Rows& r) {
   std::vector<Group> out;
-  const std::size_t v = with_key ? 1 : 0;
+  out.reserve(r.rows.size());
   for (const auto& row : r.rows) {
-    auto time = wire::to_int8(row[v + 1]);
-    auto sum = wire::to_wide(row[v + 2]);
-    if (!time || !sum || !row[v]) return std::unexpected(malformed("iter"));
-    out.push_back({with_key ? row[0].value_or("") : Bytes(), *row[v], *time, *sum});
+    auto time = wire::to_int8(row[2]);
+    auto sum = wire::to_wide(row[3]);
+    if (!time || !sum || !row[0] || !row[1]) return std::unexpected(malformed("iter"));
+    out.push_back({*row[0], *row[1], *time, *sum});
   }
   return out;
 }
@@ -70,74 +67,66 @@ struct Snapshot {
   std::vector<Group> groups;
 };
 
-Result<Snapshot> snapshot(Txn& txn, const postgres::Sql& sql, CollectionHandle c,
+Result<Snapshot> snapshot(PostgresStash::Impl& impl, Txn& txn, CollectionHandle c,
                           const Bytes* key) {
+  const postgres::Sql& sql = impl.sql();
   std::vector<Query> queries = {frontiers_query(sql, c)};
   if (key) {
     queries.push_back({&sql.iter_key, {wire::int8(c.id), wire::bytea(*key)}});
   } else {
     queries.push_back({&sql.iter, {wire::int8(c.id)}});
   }
-  auto rows = txn.first(std::move(queries));
+  auto rows = txn.read(std::move(queries));
   if (!rows) return std::unexpected(rows.error());
   auto f = frontiers_of(rows->at(0), c);
   if (!f) return std::unexpected(f.error());
-  auto groups = groups_of(rows->at(1), true);  // iter_key rows carry the key too
+  impl.saw(c, *f);
+  auto groups = groups_of(rows->at(1));
   if (!groups) return std::unexpected(groups.error());
   return Snapshot{*f, std::move(*groups)};
 }
 
 // The iter rows, as the contract returns them (each sum must fit).
-Result<std::vector<Update>> updates_of(const std::vector<Group>& groups, CollectionHandle c) {
+Result<std::vector<Update>> updates_of(std::vector<Group>& groups, CollectionHandle c) {
   std::vector<Update> out;
-  for (const Group& g : groups) {
+  out.reserve(groups.size());
+  for (Group& g : groups) {
     if (!wire::fits_in_diff(g.sum)) return std::unexpected(rules::diff_out_of_range(c));
-    out.push_back({g.key, g.value, g.time, static_cast<Diff>(g.sum)});
+    out.push_back({std::move(g.key), std::move(g.value), g.time, static_cast<Diff>(g.sum)});
   }
   return out;
 }
 
-// The data rows of `entries` for the insert statement.
-Query insert_query(const postgres::Sql& sql, CollectionHandle c,
-                   std::span<const Update> entries) {
-  std::vector<std::string> keys, values;
-  std::vector<std::int64_t> times, diffs;
-  for (const Update& u : entries) {
-    keys.push_back(u.key), values.push_back(u.value);
-    times.push_back(u.time), diffs.push_back(u.diff);
-  }
-  return {&sql.insert, {wire::int8(c.id), wire::bytea_array(keys), wire::bytea_array(values),
-                        wire::int8_array(times), wire::int8_array(diffs)}};
-}
-
-Query set_frontiers_query(const postgres::Sql& sql, CollectionHandle c, const Frontiers& f) {
-  return {&sql.set_frontiers, {wire::int8(c.id), wire::frontier(f.since), wire::frontier(f.upper)}};
-}
-
-// Reads the frontiers of every distinct collection among `handles` in the
-// first round trip of a write, keyed by handle.
-Result<std::map<CollectionHandle, std::optional<Frontiers>>> read_frontiers(
-    Txn& txn, const postgres::Sql& sql, const std::vector<CollectionHandle>& handles) {
-  std::vector<CollectionHandle> distinct;
+// The frontiers of `handles` for a write: every one must exist.
+Result<std::map<CollectionHandle, Frontiers>> existing(Txn& txn,
+                                                       const std::vector<CollectionHandle>& handles) {
+  auto known = txn.frontiers(handles);
+  if (!known) return std::unexpected(known.error());
+  std::map<CollectionHandle, Frontiers> out;
   for (CollectionHandle c : handles) {
-    if (std::find(distinct.begin(), distinct.end(), c) == distinct.end()) distinct.push_back(c);
-  }
-  std::vector<Query> queries;
-  for (CollectionHandle c : distinct) queries.push_back(frontiers_query(sql, c));
-  auto rows = txn.first(std::move(queries));
-  if (!rows) return std::unexpected(rows.error());
-  std::map<CollectionHandle, std::optional<Frontiers>> out;
-  for (std::size_t i = 0; i < distinct.size(); ++i) {
-    auto f = frontiers_of(rows->at(i), distinct[i]);
-    if (f) {
-      out[distinct[i]] = *f;
-    } else if (f.error().code() == ErrorCode::kNotFound) {
-      out[distinct[i]] = std::nullopt;
-    } else {
-      return std::unexpected(f.error());
-    }
+    const auto& f = known->at(c);
+    if (!f) return std::unexpected(rules::unknown_collection(c));
+    out.emplace(c, *f);
   }
   return out;
+}
+
+// The write of new frontiers `planned` (from `stored`): guarded by the stored
+// ones, setting the ones that moved.
+WriteSet frontier_write(const std::map<CollectionHandle, Frontiers>& stored,
+                        const std::map<CollectionHandle, Frontiers>& planned) {
+  WriteSet w;
+  w.expected = stored;
+  for (const auto& [c, f] : planned) {
+    const Frontiers& was = stored.at(c);
+    if (!(f.since == was.since) || !(f.upper == was.upper)) w.next[c] = f;
+  }
+  return w;
+}
+
+Status done(const Result<std::int64_t>& r) {
+  if (!r) return std::unexpected(r.error());
+  return {};
 }
 
 }  // namespace
@@ -150,7 +139,7 @@ Result<CollectionHandle> PostgresStash::collection(std::string_view name) {
     // A fenced handle reports kFenced first, whatever the request: learn
     // whether it is fenced before blaming the name.
     auto fence = impl_->read("collection", [](Txn& txn) -> Status {
-      auto rows = txn.first({});
+      auto rows = txn.read({});
       if (!rows) return std::unexpected(rows.error());
       return {};
     });
@@ -159,37 +148,40 @@ Result<CollectionHandle> PostgresStash::collection(std::string_view name) {
   }
   const auto& sql = impl_->sql();
   const Query find{&sql.find_collection, {wire::bytea(std::string(name))}};
-  auto id_of = [](const Rows& r) -> std::optional<CollectionHandle> {
+  // Most calls find an existing collection: one read round trip, which also
+  // caches its frontiers for the writes that follow.
+  auto found = impl_->read("collection", [&](Txn& txn) -> Result<std::optional<CollectionHandle>> {
+    auto rows = txn.read({find});
+    if (!rows) return std::unexpected(rows.error());
+    const Rows& r = rows->at(0);
     if (r.rows.empty()) return std::nullopt;
     auto id = wire::to_int8(r.rows[0][0]);
-    if (!id) return std::nullopt;
+    auto since = wire::to_frontier(r.rows[0][1]);
+    auto upper = wire::to_frontier(r.rows[0][2]);
+    if (!id || !since || !upper) return std::unexpected(malformed("collection"));
+    impl_->saw(CollectionHandle{*id}, {*since, *upper});
     return CollectionHandle{*id};
-  };
-  // Most calls find an existing collection: one read round trip.
-  auto found = impl_->read("collection", [&](Txn& txn) -> Result<std::optional<CollectionHandle>> {
-    auto rows = txn.first({find});
-    if (!rows) return std::unexpected(rows.error());
-    return id_of(rows->at(0));
   });
   if (!found) return std::unexpected(found.error());
   if (*found) return **found;
   if (impl_->options().read_only) {
-    return fail(ErrorCode::kNotFound, "no collection named \"" + std::string(name) +
+    return fail(ErrorCode::kNotFound, "no collection named \"" + printable(std::string(name)) +
                                           "\" in this read-only stash");
   }
-  return impl_->write("collection", [&](Txn& txn) -> Result<CollectionHandle> {
-    auto rows = txn.first({{&sql.create_collection, {wire::bytea(std::string(name))}}, find});
-    if (!rows) return std::unexpected(rows.error());
-    auto id = id_of(rows->at(1));
-    if (!id) return std::unexpected(malformed("collection"));
-    if (auto ok = txn.commit({}); !ok) return std::unexpected(ok.error());
-    return *id;
+  auto created = impl_->write("collection", [&](Txn& txn) -> Result<std::int64_t> {
+    WriteSet w;
+    w.create = std::string(name);
+    return txn.write(w);
   });
+  if (!created) return std::unexpected(created.error());
+  if (*created > 0) return CollectionHandle{*created};
+  // The reply was lost but the creation landed: look it up.
+  return collection(name);
 }
 
 Result<std::vector<Update>> PostgresStash::iter(CollectionHandle c) {
   return impl_->read("iter", [&](Txn& txn) -> Result<std::vector<Update>> {
-    auto snap = snapshot(txn, impl_->sql(), c, nullptr);
+    auto snap = snapshot(*impl_, txn, c, nullptr);
     if (!snap) return std::unexpected(snap.error());
     if (auto ok = rules::check_readable(snap->frontiers.since); !ok) {
       return std::unexpected(ok.error());
@@ -200,7 +192,7 @@ Result<std::vector<Update>> PostgresStash::iter(CollectionHandle c) {
 
 Result<std::vector<ValueUpdate>> PostgresStash::iter_key(CollectionHandle c, const Bytes& key) {
   return impl_->read("iter_key", [&](Txn& txn) -> Result<std::vector<ValueUpdate>> {
-    auto snap = snapshot(txn, impl_->sql(), c, &key);
+    auto snap = snapshot(*impl_, txn, c, &key);
     if (!snap) return std::unexpected(snap.error());
     if (auto ok = rules::check_readable(snap->frontiers.since); !ok) {
       return std::unexpected(ok.error());
@@ -215,17 +207,17 @@ Result<std::vector<ValueUpdate>> PostgresStash::iter_key(CollectionHandle c, con
 
 Status PostgresStash::update_many(CollectionHandle c, std::span<const Update> entries) {
   return impl_->write("update_many", [&](Txn& txn) -> Status {
-    auto rows = txn.first({frontiers_query(impl_->sql(), c)});
-    if (!rows) return std::unexpected(rows.error());
-    auto f = frontiers_of(rows->at(0), c);
-    if (!f) return std::unexpected(f.error());
+    auto stored = existing(txn, {c});
+    if (!stored) return std::unexpected(stored.error());
+    const Frontiers& f = stored->at(c);
     // Check every entry before adding any: all or nothing (INV-6).
     for (const Update& u : entries) {
-      if (auto ok = rules::check_update_time(u.time, f->upper); !ok) return ok;
+      if (auto ok = rules::check_update_time(u.time, f.upper); !ok) return ok;
     }
-    std::vector<Query> writes;
-    if (!entries.empty()) writes.push_back(insert_query(impl_->sql(), c, entries));
-    return txn.commit(std::move(writes));
+    WriteSet w;
+    w.expected = *stored;
+    w.add(c, entries);
+    return done(txn.write(w));
   });
 }
 
@@ -245,7 +237,7 @@ Status PostgresStash::consolidate(CollectionHandle c) {
 
 Result<std::vector<NamedCollection>> PostgresStash::collections() {
   return impl_->read("collections", [&](Txn& txn) -> Result<std::vector<NamedCollection>> {
-    auto rows = txn.first({{&impl_->sql().list_collections, {}}});
+    auto rows = txn.read({{&impl_->sql().list_collections, {}}});
     if (!rows) return std::unexpected(rows.error());
     std::vector<NamedCollection> out;
     for (const auto& row : rows->at(0).rows) {
@@ -259,20 +251,22 @@ Result<std::vector<NamedCollection>> PostgresStash::collections() {
 
 Result<Frontier> PostgresStash::since(CollectionHandle c) {
   return impl_->read("since", [&](Txn& txn) -> Result<Frontier> {
-    auto rows = txn.first({frontiers_query(impl_->sql(), c)});
+    auto rows = txn.read({frontiers_query(impl_->sql(), c)});
     if (!rows) return std::unexpected(rows.error());
     auto f = frontiers_of(rows->at(0), c);
     if (!f) return std::unexpected(f.error());
+    impl_->saw(c, *f);
     return f->since;
   });
 }
 
 Result<Frontier> PostgresStash::upper(CollectionHandle c) {
   return impl_->read("upper", [&](Txn& txn) -> Result<Frontier> {
-    auto rows = txn.first({frontiers_query(impl_->sql(), c)});
+    auto rows = txn.read({frontiers_query(impl_->sql(), c)});
     if (!rows) return std::unexpected(rows.error());
     auto f = frontiers_of(rows->at(0), c);
     if (!f) return std::unexpected(f.error());
+    impl_->saw(c, *f);
     return f->upper;
   });
 }
@@ -281,18 +275,18 @@ Status PostgresStash::append(std::span<const AppendBatch> batches) {
   std::vector<CollectionHandle> handles;
   for (const AppendBatch& b : batches) handles.push_back(b.collection);
   return impl_->write("append", [&](Txn& txn) -> Status {
-    auto known = read_frontiers(txn, impl_->sql(), handles);
+    auto known = txn.frontiers(handles);
     if (!known) return std::unexpected(known.error());
     // Check each batch against the frontiers the earlier ones leave, in
     // MemoryStash's order, before writing anything.
-    std::map<CollectionHandle, Frontiers> planned;
-    std::vector<Query> writes;
+    std::map<CollectionHandle, Frontiers> stored, planned;
+    WriteSet w;
     for (const AppendBatch& batch : batches) {
       const CollectionHandle c = batch.collection;
-      const auto& stored = known->at(c);
-      if (!stored) return std::unexpected(rules::unknown_collection(c));
-      auto [it, _] = planned.try_emplace(c, *stored);
-      Frontiers& f = it->second;
+      const auto& found = known->at(c);
+      if (!found) return std::unexpected(rules::unknown_collection(c));
+      stored.emplace(c, *found);
+      Frontiers& f = planned.try_emplace(c, *found).first->second;
       if (auto ok = rules::check_lower(c, f.upper, batch.lower); !ok) return ok;
       for (const Update& u : batch.entries) {
         if (auto ok = rules::check_update_time(u.time, f.upper); !ok) return ok;
@@ -303,10 +297,12 @@ Status PostgresStash::append(std::span<const AppendBatch> batches) {
         if (auto ok = rules::check_compact(f.since, f.upper, *batch.since); !ok) return ok;
         f.since = *batch.since;
       }
-      if (!batch.entries.empty()) writes.push_back(insert_query(impl_->sql(), c, batch.entries));
+      w.add(c, batch.entries);
     }
-    for (const auto& [c, f] : planned) writes.push_back(set_frontiers_query(impl_->sql(), c, f));
-    return txn.commit(std::move(writes));
+    WriteSet frontiers = frontier_write(stored, planned);
+    w.expected = std::move(frontiers.expected);
+    w.next = std::move(frontiers.next);
+    return done(txn.write(w));
   });
 }
 
@@ -314,7 +310,7 @@ Status PostgresStash::append(std::span<const AppendBatch> batches) {
 
 Result<Timestamp> PostgresStash::peek_timestamp(CollectionHandle c) {
   return impl_->read("peek_timestamp", [&](Txn& txn) -> Result<Timestamp> {
-    auto rows = txn.first({frontiers_query(impl_->sql(), c)});
+    auto rows = txn.read({frontiers_query(impl_->sql(), c)});
     if (!rows) return std::unexpected(rows.error());
     auto f = frontiers_of(rows->at(0), c);
     if (!f) return std::unexpected(f.error());
@@ -324,7 +320,7 @@ Result<Timestamp> PostgresStash::peek_timestamp(CollectionHandle c) {
 
 Result<std::vector<PeekEntry>> PostgresStash::peek(CollectionHandle c) {
   return impl_->read("peek", [&](Txn& txn) -> Result<std::vector<PeekEntry>> {
-    auto snap = snapshot(txn, impl_->sql(), c, nullptr);
+    auto snap = snapshot(*impl_, txn, c, nullptr);
     if (!snap) return std::unexpected(snap.error());
     auto ts = rules::peek_timestamp(c, snap->frontiers.since, snap->frontiers.upper);
     if (!ts) return std::unexpected(ts.error());
@@ -344,7 +340,7 @@ Result<std::map<Bytes, Bytes>> PostgresStash::peek_one(CollectionHandle c) {
 
 Result<std::optional<Bytes>> PostgresStash::peek_key_one(CollectionHandle c, const Bytes& key) {
   return impl_->read("peek_key_one", [&](Txn& txn) -> Result<std::optional<Bytes>> {
-    auto snap = snapshot(txn, impl_->sql(), c, &key);
+    auto snap = snapshot(*impl_, txn, c, &key);
     if (!snap) return std::unexpected(snap.error());
     auto ts = rules::peek_timestamp(c, snap->frontiers.since, snap->frontiers.upper);
     if (!ts) return std::unexpected(ts.error());
@@ -360,19 +356,18 @@ Status PostgresStash::seal_batch(std::span<const FrontierRequest> seals) {
   std::vector<CollectionHandle> handles;
   for (const FrontierRequest& r : seals) handles.push_back(r.collection);
   return impl_->write("seal", [&](Txn& txn) -> Status {
-    auto known = read_frontiers(txn, impl_->sql(), handles);
+    auto known = txn.frontiers(handles);
     if (!known) return std::unexpected(known.error());
-    std::map<CollectionHandle, Frontiers> planned;
+    std::map<CollectionHandle, Frontiers> stored, planned;
     for (const FrontierRequest& r : seals) {
-      const auto& stored = known->at(r.collection);
-      if (!stored) return std::unexpected(rules::unknown_collection(r.collection));
-      Frontiers& f = planned.try_emplace(r.collection, *stored).first->second;
+      const auto& found = known->at(r.collection);
+      if (!found) return std::unexpected(rules::unknown_collection(r.collection));
+      stored.emplace(r.collection, *found);
+      Frontiers& f = planned.try_emplace(r.collection, *found).first->second;
       if (auto ok = rules::check_seal(f.upper, r.frontier); !ok) return ok;
       f.upper = r.frontier;
     }
-    std::vector<Query> writes;
-    for (const auto& [c, f] : planned) writes.push_back(set_frontiers_query(impl_->sql(), c, f));
-    return txn.commit(std::move(writes));
+    return done(txn.write(frontier_write(stored, planned)));
   });
 }
 
@@ -380,19 +375,30 @@ Status PostgresStash::compact_batch(std::span<const FrontierRequest> compactions
   std::vector<CollectionHandle> handles;
   for (const FrontierRequest& r : compactions) handles.push_back(r.collection);
   return impl_->write("compact", [&](Txn& txn) -> Status {
-    auto known = read_frontiers(txn, impl_->sql(), handles);
+    auto known = txn.frontiers(handles);
     if (!known) return std::unexpected(known.error());
-    std::map<CollectionHandle, Frontiers> planned;
+    std::map<CollectionHandle, Frontiers> stored, planned;
     for (const FrontierRequest& r : compactions) {
-      const auto& stored = known->at(r.collection);
-      if (!stored) return std::unexpected(rules::unknown_collection(r.collection));
-      Frontiers& f = planned.try_emplace(r.collection, *stored).first->second;
+      const auto& found = known->at(r.collection);
+      if (!found) return std::unexpected(rules::unknown_collection(r.collection));
+      stored.emplace(r.collection, *found);
+      Frontiers& f = planned.try_emplace(r.collection, *found).first->second;
       if (auto ok = rules::check_compact(f.since, f.upper, r.frontier); !ok) return ok;
       f.since = r.frontier;
     }
-    std::vector<Query> writes;
-    for (const auto& [c, f] : planned) writes.push_back(set_frontiers_query(impl_->sql(), c, f));
-    return txn.commit(std::move(writes));
+    return done(txn.write(frontier_write(stored, planned)));
+  });
+}
+
+Status PostgresStash::consolidate_batch(std::span<const CollectionHandle> collections) {
+  std::vector<CollectionHandle> handles(collections.begin(), collections.end());
+  return impl_->write("consolidate", [&](Txn& txn) -> Status {
+    auto stored = existing(txn, handles);
+    if (!stored) return std::unexpected(stored.error());
+    WriteSet w;
+    w.expected = *stored;
+    for (const auto& [c, f] : *stored) w.consolidate.push_back(c.id);
+    return done(txn.write(w));
   });
 }
 

@@ -1,17 +1,26 @@
 // PostgresStash::Impl: one connection (replaced on loss), the prepared SQL,
-// and the transaction discipline every call follows (transaction.cc).
-// Opening lives in open.cc, the operations in postgres_stash.cc.
+// this writer's cache of frontiers, and the transaction discipline every
+// call follows (transaction.cc). Opening lives in open.cc, the operations in
+// postgres_stash.cc and consolidate.cc.
 //
-// A call's transaction is at most two pipelined round trips:
-//   read:   BEGIN READ ONLY; [fence check]; the reads; COMMIT
-//   write:  BEGIN; claim; the reads        -- claim checks the fence and sets
-//                                             this writer's commit counter
-//           the writes; COMMIT
+// A call's transaction is one round trip:
+//   read:   BEGIN READ ONLY; [fence check]; the reads; COMMIT   (pipelined)
+//   write:  SELECT S.write(...)        -- one statement, its own SERIALIZABLE
+//                                         transaction: claim (fence check and
+//                                         commit counter), guard, writes
+// A write checks the rules against the frontiers in the cache; the guard in
+// S.write makes the statement fail (SX001) if they are no longer the stored
+// ones, and the runner then forgets the cache and runs the call again. Only a
+// collection missing from the cache costs a read round trip first.
+//
 // The runner retries transient failures (Next::kRetry / kReconnect) with
-// backoff, at most options.max_retries times.
+// backoff, at most options.max_retries times and never past the call's
+// deadline (options.call_timeout_ms).
 #ifndef STASH_IMPL_POSTGRES_SRC_POSTGRES_STASH_IMPL_H_
 #define STASH_IMPL_POSTGRES_SRC_POSTGRES_STASH_IMPL_H_
 
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,37 +41,67 @@ struct FenceToken {
   std::string nonce;
 };
 
-
 namespace postgres {
 
-// One attempt at one call's transaction. The body of a call runs first()
-// once, then (for a write) commit() once.
+struct Frontiers {
+  Frontier since;
+  Frontier upper;
+};
+
+// Everything one write call changes, sent as one S.write statement.
+struct WriteSet {
+  // The frontiers the rules were checked against, per collection touched.
+  std::map<CollectionHandle, Frontiers> expected;
+  // The frontiers after the call, for the collections whose frontiers move.
+  std::map<CollectionHandle, Frontiers> next;
+  // Data rows.
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> keys, values;
+  std::vector<std::int64_t> times, diffs;
+  // Collections to consolidate (after the rows and frontiers above).
+  std::vector<std::int64_t> consolidate;
+  // A collection to create; its id is what write() returns.
+  std::optional<std::string> create;
+
+  void add(CollectionHandle c, std::span<const Update> entries);
+};
+
+// One attempt at one call's transaction.
 class Txn {
  public:
-  Txn(PostgresStash::Impl& impl, bool write, std::int64_t id)
-      : impl_(impl), write_(write), id_(id) {}
+  Txn(PostgresStash::Impl& impl, std::int64_t id) : impl_(impl), id_(id) {}
 
-  // Round trip 1: BEGIN, the fence check (and for a write, the claim of a
-  // new commit counter value), then `queries`; a read also COMMITs. Returns
-  // the rows of `queries`.
-  Result<std::vector<Rows>> first(std::vector<Query> queries);
+  // One read round trip: BEGIN READ ONLY, the fence check (for a writer),
+  // `queries`, COMMIT. Returns the rows of `queries`.
+  Result<std::vector<Rows>> read(std::vector<Query> queries);
 
-  // Round trip 2 of a write: `queries`, then COMMIT. If the connection is
-  // lost with COMMIT in flight, learns from the commit counter whether it
-  // landed: ok if it did, a retryable failure if it did not, kOutcomeUnknown
-  // if the server cannot be reached to find out.
-  Status commit(std::vector<Query> queries);
+  // The frontiers of each collection in `handles` (nullopt: no such
+  // collection), from this writer's cache, reading the missing ones in one
+  // read round trip.
+  Result<std::map<CollectionHandle, std::optional<Frontiers>>> frontiers(
+      const std::vector<CollectionHandle>& handles);
+
+  // One write round trip: S.write(w) in its own transaction. Returns the id
+  // of the collection w.create names (0 when none). If the write was sent and
+  // the connection is lost (or the deadline passes) before the reply,
+  // learns from the commit counter whether it landed: ok if it did, a
+  // retryable failure if it did not, kOutcomeUnknown if that cannot be
+  // learned.
+  Result<std::int64_t> write(const WriteSet& w);
 
   // What the runner does after this attempt failed.
   Next next() const { return next_; }
+
+  // Whether the server answered this attempt (and so checked the fence).
+  bool reached_server() const { return reached_server_; }
 
  private:
   std::unexpected<Error> failed(const DbError& e, std::string_view what);
 
   PostgresStash::Impl& impl_;
-  const bool write_;
   const std::int64_t id_;  // the commit counter value a write claims
   Next next_ = Next::kReturn;
+  bool reached_server_ = false;
 };
 
 }  // namespace postgres
@@ -92,12 +131,26 @@ class PostgresStash::Impl {
   const postgres::Sql& sql() const { return sql_; }
   const PostgresOptions& options() const { return options_; }
 
+  // The frontiers a read saw; a writer caches them for its next writes.
+  void saw(CollectionHandle c, const postgres::Frontiers& f) {
+    if (token_) cache_[c] = f;
+  }
+
  private:
   friend class postgres::Txn;
 
   template <typename R, typename Body>
   R run(bool write, const char* what, Body& body) {
-    std::lock_guard lock(mutex_);
+    deadline_ = options_.call_timeout_ms > 0
+                    ? std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(options_.call_timeout_ms)
+                    : postgres::kNoDeadline;
+    std::unique_lock lock(mutex_, std::defer_lock);
+    if (deadline_ == postgres::kNoDeadline) {
+      lock.lock();
+    } else if (!lock.try_lock_until(deadline_)) {
+      return std::unexpected(busy(what));
+    }
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
     std::optional<Error> last;
     for (int attempt = 0;; ++attempt) {
@@ -105,32 +158,42 @@ class PostgresStash::Impl {
         if (ok.error().code() == ErrorCode::kInvalidArgument) return std::unexpected(ok.error());
         last = ok.error();
       } else {
-        postgres::Txn txn(*this, write, write ? ++last_txn_ : 0);
+        connection_->set_deadline(deadline_);
+        postgres::Txn txn(*this, write ? ++last_txn_ : 0);
         R result = body(txn);
         end_transaction();
+        // A write refused by the rules against cached frontiers never asked
+        // the server; a fenced handle must say kFenced first, so ask.
+        if (!result && write && !txn.reached_server() && txn.next() == postgres::Next::kReturn) {
+          if (auto ok = check_fence(txn); !ok) return std::unexpected(ok.error());
+        }
         if (result || txn.next() == postgres::Next::kReturn) return result;
         last = result.error();
       }
-      if (attempt >= options_.max_retries) break;
-      backoff(attempt);
+      if (attempt >= options_.max_retries || !backoff(attempt)) break;
     }
     return std::unexpected(gave_up(what, *last));
   }
 
   // ok, or why no call may run: fenced, or a write when read-only.
   Status usable(bool write) const;
+  // One read round trip that only checks the fence: kFenced if it moved.
+  Status check_fence(postgres::Txn& txn);
   // Makes sure there is a connection, connecting if the last one was lost.
   Status connected(std::string_view what);
   // Rolls back whatever the body left open; drops the connection if it can't.
   void end_transaction();
-  void backoff(int attempt) const;
+  // Sleeps before retry `attempt + 1`; false if the deadline would pass first.
+  bool backoff(int attempt) const;
+  bool expired() const { return std::chrono::steady_clock::now() >= deadline_; }
   Error gave_up(std::string_view what, const Error& last) const;
-  // After losing the connection with COMMIT of transaction `id` in flight:
-  // true if it landed, false if not, kOutcomeUnknown if the server cannot be
-  // reached to tell.
-  Result<bool> landed(std::int64_t id);
+  Error busy(std::string_view what) const;
+  // After losing the connection with write `id` in flight: true if it
+  // landed, false if not, kOutcomeUnknown if the server cannot be reached to
+  // tell before the deadline.
+  Result<bool> landed(std::int64_t id, const std::string& why);
 
-  std::mutex mutex_;
+  std::timed_mutex mutex_;
   const std::shared_ptr<postgres::Connector> connector_;
   std::unique_ptr<postgres::Connection> connection_;  // null after a loss
   const PostgresOptions options_;
@@ -138,10 +201,16 @@ class PostgresStash::Impl {
   const std::optional<FenceToken> token_;  // nullopt: read-only, never fenced
   std::int64_t last_txn_ = 0;  // the last commit counter value claimed
   bool fenced_ = false;
+  postgres::Deadline deadline_ = postgres::kNoDeadline;  // of the running call
+  // The stored frontiers as of this writer's last call, per collection. Only
+  // this writer changes them while it is not fenced, so they stay true; the
+  // guard in S.write catches it if not. Forgotten after any failed write.
+  std::map<CollectionHandle, postgres::Frontiers> cache_;
 };
 
 namespace postgres {
-// Session settings every new connection gets (statement_timeout).
+// Session settings every new connection gets (statement_timeout, and
+// SERIALIZABLE as the default isolation, so single statements are too).
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options);
 }  // namespace postgres
 

@@ -11,7 +11,7 @@
 namespace stash::postgres {
 
 // The format version stamped into meta.format_version.
-inline constexpr std::int64_t kFormatVersion = 1;
+inline constexpr std::int64_t kFormatVersion = 2;
 
 // Every statement, schema-qualified. Parameters are $1.. (see schema.cc).
 struct Sql {
@@ -21,15 +21,16 @@ struct Sql {
   std::string format_version;
   std::string bump_fence, add_commit_row, trim_commit_rows;
   std::string begin_write, begin_read, commit, rollback;
-  std::string claim, fence_check, recover;
-  std::string find_collection, create_collection, list_collections;
+  std::string fence_check, recover;
+  std::string find_collection;  // id, since, upper of a name
+  std::string frontiers;
+  std::string list_collections;  // name, id of every collection, by name
   // PostgresStash::verify: (check name, query returning one text row per
   // problem found).
   std::vector<std::pair<std::string, std::string>> verify_checks;
-  std::string frontiers, set_frontiers;
   std::string iter, iter_key;
-  std::string insert;
-  std::string consolidate_groups, delete_upto, delete_all;
+  std::string write;       // S.write(...): consolidations, creations (schema.cc)
+  std::string write_rows;  // the other writes, as one plain statement
 };
 
 }  // namespace stash::postgres

@@ -1,5 +1,6 @@
-// The transaction discipline: round trips, fencing, retries, and resolving
-// a COMMIT whose reply was lost (see postgres_stash_impl.h).
+// The transaction discipline: round trips, fencing, the frontier cache,
+// retries, deadlines, and resolving a write whose reply was lost (see
+// postgres_stash_impl.h).
 #include <chrono>
 #include <random>
 #include <thread>
@@ -9,6 +10,21 @@
 
 namespace stash {
 namespace postgres {
+namespace {
+
+// PostgreSQL refuses a protocol message over 1 GiB; stay clear of it, with
+// room for the other parameters and the message framing.
+constexpr std::size_t kMaxWriteBytes = (std::size_t{1} << 30) - (std::size_t{1} << 20);
+
+}  // namespace
+
+void WriteSet::add(CollectionHandle c, std::span<const Update> entries) {
+  for (const Update& u : entries) {
+    ids.push_back(c.id);
+    keys.push_back(u.key), values.push_back(u.value);
+    times.push_back(u.time), diffs.push_back(u.diff);
+  }
+}
 
 std::unexpected<Error> Txn::failed(const DbError& e, std::string_view what) {
   Failure f = classify(e, what);
@@ -17,33 +33,26 @@ std::unexpected<Error> Txn::failed(const DbError& e, std::string_view what) {
   return std::unexpected(std::move(f.error));
 }
 
-Result<std::vector<Rows>> Txn::first(std::vector<Query> queries) {
+Result<std::vector<Rows>> Txn::read(std::vector<Query> queries) {
   const Sql& sql = impl_.sql_;
   const auto& token = impl_.token_;
   std::vector<Query> all;
-  all.push_back({write_ ? &sql.begin_write : &sql.begin_read, {}});
-  if (write_) {
-    all.push_back({&sql.claim, {wire::int8(token->epoch), wire::bytea(token->nonce),
-                                wire::int8(id_)}});
-  } else if (token) {
+  all.push_back({&sql.begin_read, {}});
+  if (token) {
     all.push_back({&sql.fence_check, {wire::int8(token->epoch), wire::bytea(token->nonce)}});
   }
   const std::size_t prologue = all.size();
   for (Query& q : queries) all.push_back(std::move(q));
-  if (!write_) all.push_back({&sql.commit, {}});
+  all.push_back({&sql.commit, {}});
 
   auto rows = impl_.connection_->pipeline(all);
-  if (!rows) return failed(rows.error(), write_ ? "write" : "read");
-  // The claim returns its row, the fence check its count, only while the
-  // fence row still holds this writer's (epoch, nonce).
-  if (token) {
-    const Rows& fence = (*rows)[1];
-    const bool ours = write_ ? !fence.rows.empty()
-                             : !fence.rows.empty() && wire::to_int8(fence.rows[0][0]) == 1;
-    if (!ours) {
-      impl_.fenced_ = true;
-      return std::unexpected(impl_.usable(false).error());
-    }
+  if (!rows) return failed(rows.error(), "read");
+  reached_server_ = true;
+  // The fence check counts 1 only while the fence row still holds this
+  // writer's (epoch, nonce).
+  if (token && !((*rows)[1].rows.size() == 1 && wire::to_int8((*rows)[1].rows[0][0]) == 1)) {
+    impl_.fenced_ = true;
+    return std::unexpected(impl_.usable(false).error());
   }
   std::vector<Rows> out;
   for (std::size_t i = prologue; i < prologue + queries.size(); ++i) {
@@ -52,23 +61,119 @@ Result<std::vector<Rows>> Txn::first(std::vector<Query> queries) {
   return out;
 }
 
-Status Txn::commit(std::vector<Query> queries) {
-  queries.push_back({&impl_.sql_.commit, {}});
-  auto rows = impl_.connection_->pipeline(queries);
-  if (rows) return {};
-  if (!rows.error().connection_lost) return failed(rows.error(), "commit");
-  // COMMIT may have reached the server: find out before anything is retried.
+Result<std::map<CollectionHandle, std::optional<Frontiers>>> Txn::frontiers(
+    const std::vector<CollectionHandle>& handles) {
+  std::map<CollectionHandle, std::optional<Frontiers>> out;
+  std::vector<CollectionHandle> missing;
+  for (CollectionHandle c : handles) {
+    if (out.contains(c)) continue;
+    if (auto it = impl_.cache_.find(c); it != impl_.cache_.end()) {
+      out[c] = it->second;
+    } else {
+      out[c] = std::nullopt;
+      missing.push_back(c);
+    }
+  }
+  if (missing.empty()) return out;
+  std::vector<Query> queries;
+  for (CollectionHandle c : missing) queries.push_back({&impl_.sql_.frontiers, {wire::int8(c.id)}});
+  auto rows = read(std::move(queries));
+  if (!rows) return std::unexpected(rows.error());
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    const Rows& r = (*rows)[i];
+    if (r.rows.empty()) continue;  // no such collection
+    auto since = wire::to_frontier(r.rows[0][0]);
+    auto upper = wire::to_frontier(r.rows[0][1]);
+    if (!since || !upper) return fail(ErrorCode::kInternal, "postgres: malformed frontiers");
+    out[missing[i]] = Frontiers{*since, *upper};
+    impl_.saw(missing[i], {*since, *upper});
+  }
+  return out;
+}
+
+Result<std::int64_t> Txn::write(const WriteSet& w) {
+  const auto& token = impl_.token_;
+  std::size_t bytes = w.create ? w.create->size() : 0;
+  for (std::size_t i = 0; i < w.keys.size(); ++i) bytes += w.keys[i].size() + w.values[i].size() + 40;
+  if (bytes > kMaxWriteBytes) {
+    return fail(ErrorCode::kInvalidArgument,
+                "postgres: one call writes " + std::to_string(bytes) +
+                    " bytes of keys, values and names; a PostgreSQL message holds at most " +
+                    std::to_string(kMaxWriteBytes) + ": split it into several calls");
+  }
+  std::vector<std::int64_t> expect_ids, set_ids;
+  std::vector<Frontier> expect_since, expect_upper, set_since, set_upper;
+  for (const auto& [c, f] : w.expected) {
+    expect_ids.push_back(c.id), expect_since.push_back(f.since), expect_upper.push_back(f.upper);
+  }
+  for (const auto& [c, f] : w.next) {
+    set_ids.push_back(c.id), set_since.push_back(f.since), set_upper.push_back(f.upper);
+  }
+  const bool rows_only = w.consolidate.empty() && !w.create;
+  std::vector<Param> params = {
+      wire::int8(token->epoch), wire::bytea(token->nonce), wire::int8(id_),
+      wire::int8_array(expect_ids), wire::frontier_array(expect_since),
+      wire::frontier_array(expect_upper), wire::int8_array(set_ids),
+      wire::frontier_array(set_since), wire::frontier_array(set_upper),
+      wire::int8_array(w.ids), wire::bytea_array(w.keys), wire::bytea_array(w.values),
+      wire::int8_array(w.times), wire::int8_array(w.diffs), wire::int8_array(w.consolidate),
+      w.create ? wire::bytea(*w.create) : Param{Type::kBytea, std::nullopt}};
+  if (rows_only) params.resize(14);
+  // Whatever happens next, the cache may be wrong until this call succeeds.
+  auto cache = std::move(impl_.cache_);
+  impl_.cache_.clear();
+  const Query q{rows_only ? &impl_.sql_.write_rows : &impl_.sql_.write, std::move(params)};
+  auto rows = impl_.connection_->pipeline(std::span(&q, 1));
+  reached_server_ = reached_server_ || rows || !rows.error().connection_lost;
+  if (rows && rows_only) {
+    // (claimed, fence_holds, rows written): see kWriteRows in schema.cc.
+    if (rows->size() != 1 || rows->at(0).rows.size() != 1 || rows->at(0).rows[0].size() != 3) {
+      return fail(ErrorCode::kInternal, "postgres: unexpected result shape in write");
+    }
+    const auto& r = rows->at(0);
+    if (wire::to_int8(r.rows[0][1]) != 1) {
+      impl_.fenced_ = true;
+      return std::unexpected(impl_.usable(false).error());
+    }
+    if (wire::to_int8(r.rows[0][0]) != 1) {
+      next_ = Next::kRetry;  // the cache was stale: it stays forgotten
+      return fail(ErrorCode::kUnavailable,
+                  "postgres: write: the stored frontiers were not the ones checked");
+    }
+  }
+  if (rows) {
+    impl_.cache_ = std::move(cache);
+    for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;
+    for (const auto& [c, f] : w.next) impl_.cache_[c] = f;
+    if (rows->empty() || rows->at(0).rows.empty()) return std::int64_t{0};
+    return wire::to_int8(rows->at(0).rows[0][0]).value_or(0);
+  }
+  const DbError& e = rows.error();
+  if (e.sqlstate == "SX002") {
+    impl_.fenced_ = true;
+    return std::unexpected(impl_.usable(false).error());
+  }
+  if (!e.connection_lost || e.unsent) return failed(e, "write");
+  // The write may have reached the server and committed: find out before
+  // anything is retried.
   impl_.connection_.reset();
-  auto landed = impl_.landed(id_);
+  auto landed = impl_.landed(id_, e.message);
   if (!landed) return std::unexpected(landed.error());  // next_ stays kReturn
-  if (*landed) return {};
+  if (*landed) {
+    impl_.cache_ = std::move(cache);
+    for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;
+    for (const auto& [c, f] : w.next) impl_.cache_[c] = f;
+    // A created collection's id is not known here; the caller looks it up.
+    return std::int64_t{0};
+  }
   next_ = Next::kRetry;
   return fail(ErrorCode::kUnavailable,
-              "postgres: connection lost before the commit landed: " + rows.error().message);
+              "postgres: connection lost before the write committed: " + e.message);
 }
 
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options) {
-  return c.exec("SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms)));
+  return c.exec("SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms)) +
+                "; SET default_transaction_isolation = 'serializable'");
 }
 
 }  // namespace postgres
@@ -88,10 +193,18 @@ Status PostgresStash::Impl::usable(bool write) const {
   return {};
 }
 
+Status PostgresStash::Impl::check_fence(postgres::Txn& txn) {
+  if (!token_ || !connection_) return {};
+  auto rows = txn.read({});
+  if (!rows && rows.error().code() == ErrorCode::kFenced) return std::unexpected(rows.error());
+  return {};  // not fenced, or the check failed: the rule error stands
+}
+
 Status PostgresStash::Impl::connected(std::string_view what) {
   if (connection_) return {};
-  auto c = connector_->connect();
+  auto c = connector_->connect(deadline_);
   if (!c) return std::unexpected(postgres::classify(c.error(), what).error);
+  (*c)->set_deadline(deadline_);
   if (auto ok = postgres::set_up_session(**c, options_); !ok) {
     return std::unexpected(postgres::classify(ok.error(), what).error);
   }
@@ -104,30 +217,47 @@ void PostgresStash::Impl::end_transaction() {
   if (!connection_->exec(sql_.rollback)) connection_.reset();
 }
 
-void PostgresStash::Impl::backoff(int attempt) const {
+bool PostgresStash::Impl::backoff(int attempt) const {
   thread_local std::mt19937 jitter{std::random_device{}()};
   long long wait_ms = options_.backoff_initial_ms;
   for (int i = 0; i < attempt && wait_ms < options_.backoff_max_ms; ++i) wait_ms *= 2;
   wait_ms = std::min<long long>(wait_ms, options_.backoff_max_ms);
   // Up to 50% jitter, so that colliding writers drift apart.
   wait_ms -= std::uniform_int_distribution<long long>(0, wait_ms / 2)(jitter);
-  std::this_thread::sleep_for(std::chrono::milliseconds(std::max(0LL, wait_ms)));
+  const auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(0LL, wait_ms));
+  if (wake >= deadline_) return false;
+  std::this_thread::sleep_until(wake);
+  return true;
 }
 
 Error PostgresStash::Impl::gave_up(std::string_view what, const Error& last) const {
+  if (expired()) {
+    return Error(ErrorCode::kUnavailable,
+                 std::string(what) + ": the call's deadline (call_timeout_ms " +
+                     std::to_string(options_.call_timeout_ms) +
+                     ") passed; nothing was committed; last error: " + last.message());
+  }
   return Error(ErrorCode::kUnavailable,
                std::string(what) + ": gave up after " + std::to_string(options_.max_retries + 1) +
                    " attempts; last error: " + last.message());
 }
 
-Result<bool> PostgresStash::Impl::landed(std::int64_t id) {
-  std::string last = "no attempt";
-  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
-    if (attempt > 0) backoff(attempt - 1);
+Error PostgresStash::Impl::busy(std::string_view what) const {
+  return Error(ErrorCode::kUnavailable,
+               std::string(what) + ": another call on this stash ran past this call's deadline "
+                                   "(call_timeout_ms " + std::to_string(options_.call_timeout_ms) +
+                                   "); nothing was sent");
+}
+
+Result<bool> PostgresStash::Impl::landed(std::int64_t id, const std::string& why) {
+  std::string last = why;
+  for (int attempt = 0; attempt <= options_.max_retries && !expired(); ++attempt) {
+    if (attempt > 0 && !backoff(attempt - 1)) break;
     if (auto ok = connected("resolve commit"); !ok) {
       last = ok.error().message();
       continue;
     }
+    connection_->set_deadline(deadline_);
     // FOR UPDATE waits until the transaction that claimed `id` has ended, so
     // the counter read is final: it cannot land after we looked.
     const postgres::Query q{&sql_.recover, {postgres::wire::int8(token_->epoch)}};
@@ -141,8 +271,9 @@ Result<bool> PostgresStash::Impl::landed(std::int64_t id) {
     return postgres::wire::to_int8(rows->at(0).rows[0][0]) == id;
   }
   return fail(ErrorCode::kOutcomeUnknown,
-              "postgres: the connection was lost after COMMIT was sent, and whether it landed "
-              "could not be learned (" + last + "); read the state before retrying");
+              "postgres: the write was sent, and whether it committed could not be learned "
+              "before the call's deadline or retries ran out (" + last +
+                  "); read the state before retrying");
 }
 
 }  // namespace stash

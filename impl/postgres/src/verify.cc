@@ -10,7 +10,7 @@ Result<VerifyReport> PostgresStash::verify() {
   return impl_->read("verify", [&](postgres::Txn& txn) -> Result<VerifyReport> {
     std::vector<postgres::Query> queries;
     for (const auto& check : checks) queries.push_back({&check.second, {}});
-    auto rows = txn.first(std::move(queries));
+    auto rows = txn.read(std::move(queries));
     if (!rows) return std::unexpected(rows.error());
     VerifyReport report;
     for (std::size_t i = 0; i < checks.size(); ++i) {

@@ -1,5 +1,7 @@
 #include "wire.h"
 
+#include <algorithm>
+
 namespace stash::postgres::wire {
 namespace {
 
@@ -9,10 +11,10 @@ void put_be(std::string& out, std::uint64_t v, int bytes) {
 
 // The binary array format: ndim, has-nulls flag, element type, then per
 // dimension (length, lower bound), then each element as (length, bytes).
-std::string array_header(Type element, std::size_t n) {
+std::string array_header(Type element, std::size_t n, bool has_nulls = false) {
   std::string out;
   put_be(out, n == 0 ? 0 : 1, 4);
-  put_be(out, 0, 4);
+  put_be(out, has_nulls ? 1 : 0, 4);
   put_be(out, static_cast<unsigned>(element), 4);
   if (n > 0) {
     put_be(out, n, 4);
@@ -50,6 +52,21 @@ Param int8_array(const std::vector<std::int64_t>& items) {
   for (std::int64_t item : items) {
     put_be(out, 8, 4);
     put_be(out, static_cast<std::uint64_t>(item), 8);
+  }
+  return {Type::kInt8Array, std::move(out)};
+}
+
+Param frontier_array(const std::vector<Frontier>& items) {
+  const bool has_nulls =
+      std::any_of(items.begin(), items.end(), [](const Frontier& f) { return f.is_empty(); });
+  std::string out = array_header(Type::kInt8, items.size(), has_nulls);
+  for (const Frontier& f : items) {
+    if (f.is_empty()) {
+      put_be(out, 0xffffffffu, 4);  // length -1: NULL
+    } else {
+      put_be(out, 8, 4);
+      put_be(out, static_cast<std::uint64_t>(*f.element()), 8);
+    }
   }
   return {Type::kInt8Array, std::move(out)};
 }

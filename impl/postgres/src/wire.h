@@ -25,6 +25,8 @@ Param frontier(const Frontier& f);
 // One-dimensional arrays for unnest().
 Param bytea_array(const std::vector<std::string>& items);
 Param int8_array(const std::vector<std::int64_t>& items);
+// Frontiers as a BIGINT[] with NULL for {}.
+Param frontier_array(const std::vector<Frontier>& items);
 
 // Decoders of binary result cells. A NULL or malformed cell is nullopt.
 std::optional<std::int64_t> to_int8(const std::optional<std::string>& cell);

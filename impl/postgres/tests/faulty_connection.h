@@ -1,7 +1,8 @@
 // A connection seam that fails at chosen points, for the fault tests.
 //
-// Write transactions end with a pipeline "..., COMMIT" that does not start
-// with BEGIN (see postgres_stash_impl.h). At the commits the plan picks, the
+// Every write is one pipeline holding one statement that stamps the
+// writer's commit counter: SELECT S.write(...) or the plain statement that
+// updates S.commits (see postgres_stash_impl.h, is_write below). At the commits the plan picks, the
 // connection is dropped either before that pipeline is sent (the server rolls
 // the transaction back) or after the server answered it (the commit landed,
 // the reply is lost). A dropped connection stays dead; the stash reconnects
@@ -36,6 +37,14 @@ struct FaultPlan {
   }
 };
 
+// Whether `queries` is a write call's one statement.
+inline bool is_write(std::span<const postgres::Query> queries) {
+  if (queries.size() != 1) return false;
+  const std::string& sql = *queries.front().sql;
+  return sql.find(".write(") != std::string::npos ||
+         sql.find("commits SET txn") != std::string::npos;
+}
+
 inline postgres::DbError injected(const std::string& what) {
   return postgres::DbError{"", "injected fault: " + what, /*connection_lost=*/true};
 }
@@ -48,8 +57,7 @@ class FaultyConnection : public postgres::ForwardingConnection {
   postgres::DbResult<std::vector<postgres::Rows>> pipeline(
       std::span<const postgres::Query> queries) override {
     if (dropped_) return std::unexpected(injected("connection already dropped"));
-    const bool write_commit = !queries.empty() && *queries.back().sql == "COMMIT" &&
-                              !queries.front().sql->starts_with("BEGIN");
+    const bool write_commit = is_write(queries);
     const FaultPoint point = write_commit ? plan_->next_commit() : FaultPoint::kNone;
     if (point == FaultPoint::kBeforeCommit) {
       drop();
@@ -88,12 +96,13 @@ class FaultyConnector : public postgres::Connector {
  public:
   explicit FaultyConnector(std::shared_ptr<FaultPlan> plan)
       : inner_(postgres::libpq_connector(server_url(), 5)), plan_(std::move(plan)) {}
-  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect() override {
+  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect(
+      postgres::Deadline deadline) override {
     {
       std::lock_guard lock(plan_->mutex);
       if (plan_->refuse_connects) return std::unexpected(injected("server unreachable"));
     }
-    auto c = inner_->connect();
+    auto c = inner_->connect(deadline);
     if (!c) return std::unexpected(c.error());
     return std::make_unique<FaultyConnection>(std::move(*c), plan_);
   }

@@ -3,7 +3,8 @@
 //
 // The tests need a server: STASH_TEST_POSTGRES_URL (a libpq conninfo; `bash
 // ci/with-postgres COMMAND` starts a throwaway one and sets it). Without it a
-// test program prints that it was not run and exits 0, except under CI=true,
+// test program prints that it was not run and exits kSkipped (ctest reports
+// it as skipped: SKIP_RETURN_CODE in CMakeLists.txt), except under CI=true,
 // where a missing server is a failure.
 #ifndef STASH_IMPL_POSTGRES_TESTS_PG_TEST_UTIL_H_
 #define STASH_IMPL_POSTGRES_TESTS_PG_TEST_UTIL_H_
@@ -35,8 +36,12 @@ inline bool under_ci() {
   return !ci.empty() && ci != "false" && ci != "0";
 }
 
+// The exit code of a test program that could not run (ctest SKIP_RETURN_CODE).
+inline constexpr int kSkipped = 77;
+
 // main() of every PostgreSQL test program: runs the tests when every
-// variable in `required` is set; otherwise says so and exits 0, or 1 under CI.
+// variable in `required` is set; otherwise says so and exits kSkipped, or 1
+// under CI.
 inline int run_postgres_tests(int argc, char** argv, std::initializer_list<const char*> required) {
   ::testing::InitGoogleTest(&argc, argv);
   for (const char* name : required) {
@@ -46,8 +51,8 @@ inline int run_postgres_tests(int argc, char** argv, std::initializer_list<const
                   name);
       return 1;
     }
-    std::printf("postgres tests not run: %s unset (run via bash ci/with-postgres)\n", name);
-    return 0;
+    std::printf("postgres tests SKIPPED: %s unset (run via bash ci/with-postgres)\n", name);
+    return kSkipped;
   }
   return RUN_ALL_TESTS();
 }
@@ -121,9 +126,10 @@ class CountingConnector : public postgres::Connector {
  public:
   explicit CountingConnector(std::shared_ptr<RoundTrips> counts)
       : inner_(postgres::libpq_connector(server_url(), 5)), counts_(std::move(counts)) {}
-  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect() override {
+  postgres::DbResult<std::unique_ptr<postgres::Connection>> connect(
+      postgres::Deadline deadline) override {
     ++counts_->connects;
-    auto c = inner_->connect();
+    auto c = inner_->connect(deadline);
     if (!c) return std::unexpected(c.error());
     return std::make_unique<CountingConnection>(std::move(*c), counts_);
   }

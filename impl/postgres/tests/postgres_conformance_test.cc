@@ -36,7 +36,7 @@ class SchemaPool {
   void give_back(const std::string& schema) {
     std::lock_guard lock(mutex_);
     if (!admin_) {
-      auto c = postgres::libpq_connector(server_url(), 5)->connect();
+      auto c = postgres::libpq_connector(server_url(), 5)->connect(postgres::kNoDeadline);
       if (!c) return;
       admin_ = std::move(*c);
     }

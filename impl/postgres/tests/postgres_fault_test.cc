@@ -80,14 +80,14 @@ TEST(PostgresFault, UnreachableAfterCommitIsOutcomeUnknownAndAppliedOnce) {
 TEST(PostgresFault, WorkloadWithFaultsEqualsTheModel) {
   Faulty f;
   MemoryStash model;
-  for (int n = 3; n <= 400; n += 3) {
+  for (int n = 3; n <= 800; n += 3) {
     f.plan->faults[n] = n % 2 ? FaultPoint::kBeforeCommit : FaultPoint::kAfterCommit;
   }
   std::mt19937 random(20240611);
   std::printf("seed 20240611\n");
   std::vector<std::string> names = {"a", "b"};
   Timestamp upper = 0;
-  for (int i = 0; i < 120; ++i) {
+  for (int i = 0; i < 240; ++i) {
     const std::string& name = names[random() % names.size()];
     auto c = f.stash->collection(name);
     auto m = model.collection(name);

@@ -6,8 +6,9 @@
 //
 // Data lives only in memory and is lost when the object is destroyed. For a
 // MemoryStash that survives restarts (a snapshot and a log in a directory),
-// see durable_memory_stash.h: it keeps this class as its model and adds the
-// files beside it, not inside these operations.
+// see stash/durable_memory_stash.h (library stash_durable_memory): it keeps
+// this class as its model and adds the files beside it, through image() and
+// the image constructor, not inside these operations.
 // Thread-safe: calls from several threads are serialized by one mutex.
 #ifndef STASH_MEMORY_STASH_H_
 #define STASH_MEMORY_STASH_H_

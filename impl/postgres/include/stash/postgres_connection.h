@@ -6,6 +6,7 @@
 #ifndef STASH_POSTGRES_CONNECTION_H_
 #define STASH_POSTGRES_CONNECTION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <memory>
@@ -16,6 +17,10 @@
 #include <vector>
 
 namespace stash::postgres {
+
+// When a request must have finished; kNoDeadline waits for ever.
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline kNoDeadline = Deadline::max();
 
 // A PostgreSQL type OID for parameters (the few the backend sends).
 enum class Type : unsigned {
@@ -55,6 +60,12 @@ struct DbError {
   // The request can never succeed as given: an unparsable conninfo, refused
   // authentication, a database or role that does not exist.
   bool invalid_argument = false;
+  // The deadline passed before the server answered (connection_lost is set
+  // too: the connection is out of step and must be dropped).
+  bool timed_out = false;
+  // The request never reached the server whole (the connection failed or
+  // the deadline passed while sending): the server executed none of it.
+  bool unsent = false;
 };
 
 template <typename T>
@@ -66,7 +77,9 @@ class Connection {
 
   // Sends every query, then one Sync, and reads every result: one round trip.
   // Returns one Rows per query, or the first error (the server skipped the
-  // queries after it).
+  // queries after it). Queries between BEGIN and COMMIT form that
+  // transaction; without BEGIN the whole pipeline is one implicit
+  // transaction, committed at the Sync.
   virtual DbResult<std::vector<Rows>> pipeline(std::span<const Query> queries) = 0;
 
   // Runs `script` (several statements without parameters) with the simple
@@ -78,18 +91,27 @@ class Connection {
 
   // `name` quoted as an SQL identifier (PQescapeIdentifier).
   virtual DbResult<std::string> quote_identifier(std::string_view name) = 0;
+
+  // Every later pipeline and exec gives up at `deadline` (timed_out), never
+  // blocking past it. Default kNoDeadline.
+  virtual void set_deadline(Deadline deadline) = 0;
 };
 
 // Makes connections: the first when a stash opens, and one per reconnect.
 class Connector {
  public:
   virtual ~Connector() = default;
-  virtual DbResult<std::unique_ptr<Connection>> connect() = 0;
+  // Gives up at `deadline` (timed_out) if the server has not answered.
+  virtual DbResult<std::unique_ptr<Connection>> connect(Deadline deadline) = 0;
 };
 
-// Connects with libpq. `conninfo` is checked by connect(); a connect_timeout_s
-// > 0 overrides the conninfo's connect_timeout.
-std::shared_ptr<Connector> libpq_connector(std::string conninfo, int connect_timeout_s);
+// Connects with libpq, without blocking past connect()'s deadline or
+// connect_timeout_s (> 0) from the start of connect(), whichever is first.
+// `conninfo` is checked by connect(); an impossible port is invalid_argument.
+// A tcp_user_timeout_ms > 0 sets TCP keepalives and tcp_user_timeout (as
+// defaults the conninfo may override; libpq ignores them on unix sockets).
+std::shared_ptr<Connector> libpq_connector(std::string conninfo, int connect_timeout_s,
+                                           int tcp_user_timeout_ms = 0);
 
 // Forwards every call to another connection; override what a test breaks.
 class ForwardingConnection : public Connection {
@@ -103,6 +125,9 @@ class ForwardingConnection : public Connection {
   bool in_transaction() const override { return target_->in_transaction(); }
   DbResult<std::string> quote_identifier(std::string_view name) override {
     return target_->quote_identifier(name);
+  }
+  void set_deadline(Deadline deadline) override {
+    if (target_) target_->set_deadline(deadline);
   }
 
  protected:

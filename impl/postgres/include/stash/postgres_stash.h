@@ -1,10 +1,17 @@
 // PostgresStash: the networked backend, one stash per PostgreSQL schema.
 //
-// Every call is one SERIALIZABLE transaction of at most two round trips
-// (pipelined prepared statements): reads are one round trip, writes two (read
-// the frontiers, then write and COMMIT). Batch calls (update_many, append,
-// seal_batch, compact_batch, consolidate_batch) are one transaction each, so
-// atomic; the peeks are one snapshot each.
+// Round trips: a read is one round trip (a pipelined SERIALIZABLE READ ONLY
+// transaction). A write is one round trip too: a single statement, run as
+// its own SERIALIZABLE transaction, that checks the fence, checks that the
+// collections' frontiers are still the ones the rules were checked against,
+// stamps this writer's commit counter and writes, raising (and so writing
+// nothing) when a check fails. The frontiers come from this handle's cache
+// (filled by collection() and every read and write), so only the first write
+// to a collection through a handle that never looked it up costs a second
+// round trip. collection() of an existing name is one round trip, of a new
+// one two. Batch calls (update_many, append, seal_batch, compact_batch,
+// consolidate_batch) are one transaction each, so atomic; the peeks are one
+// snapshot each.
 //
 // Durability: a call that returns ok was committed by the server (INV-7 as far
 // as the server's own durability settings go).
@@ -13,18 +20,30 @@
 //   - serialization failures (40001) and deadlocks (40P01) are retried with
 //     exponential backoff, PostgresOptions::max_retries times, then the call
 //     fails with kUnavailable and had no effect;
-//   - a connection lost before COMMIT was sent: reconnect and retry (bounded),
-//     then kUnavailable, no effect;
-//   - a connection lost after COMMIT was sent: reconnect and read this
-//     writer's commit counter (written by every write transaction) to learn
+//   - a connection lost before a write was sent: reconnect and retry
+//     (bounded), then kUnavailable, no effect;
+//   - a connection lost after a write was sent: reconnect and read this
+//     writer's commit counter (stamped by every write transaction) to learn
 //     whether the commit landed; landed -> ok, did not -> retry. It never
-//     applies a write twice. If it cannot reconnect within the retries the
-//     call fails with kOutcomeUnknown: it took effect entirely or not at all.
+//     applies a write twice. If it cannot reconnect within the retries (or
+//     the call's deadline) the call fails with kOutcomeUnknown: it took
+//     effect entirely or not at all;
+//   - a server that stops answering (frozen, partitioned): every call ends by
+//     its deadline (PostgresOptions::call_timeout_ms) with kUnavailable when
+//     nothing was sent or the write is known not to have committed, and
+//     kOutcomeUnknown when the write was sent and could not be resolved. A
+//     call waiting for another thread's call on the same object waits within
+//     its own deadline too.
 //
 // Several PostgresStash objects may share one schema, from one process or
 // many. Opening a writer fences every older writer on the schema: their next
 // call fails with kFenced and writes nothing, as do all later ones (the only
 // unrecoverable error). A read-only open fences nobody and is never fenced.
+//
+// Sizes: keys, values and collection names are stored as BYTEA, indexed by
+// their SHA-256 digest, so any size PostgreSQL accepts works (1 GiB per
+// value; in practice one call's parameters must stay under the server's
+// 1 GiB message limit, or the call fails with kInvalidArgument).
 //
 // The schema (tables, format version) is documented in src/schema.cc.
 //
@@ -46,8 +65,13 @@ class Connector;  // The connection seam: stash/postgres_connection.h.
 
 struct PostgresOptions {
   // The PostgreSQL schema holding this stash's tables, so that many stashes
-  // share one database. Any string; it is quoted with PQescapeIdentifier,
-  // never spliced raw. Created if missing (unless read_only). Default "stash".
+  // share one database. Any non-empty UTF-8 string without U+0000 that the
+  // server keeps whole: at most its max_identifier_length bytes (63 on a
+  // stock server; PostgreSQL silently truncates longer identifiers, which
+  // would make two long names one schema) and not starting with "pg_"
+  // (reserved by the server). Anything else fails open with
+  // kInvalidArgument. Quoted with PQescapeIdentifier, never spliced raw.
+  // Created if missing (unless read_only). Default "stash".
   std::string schema = "stash";
 
   // Open for reading only: every write fails with kInvalidArgument, a missing
@@ -56,10 +80,25 @@ struct PostgresOptions {
   bool read_only = false;
 
   // How long opening (and each reconnect) waits for the server, in seconds;
-  // 0 leaves libpq's connect_timeout (from the conninfo, or none). An
-  // unreachable server fails open with kUnavailable after at most this long,
-  // and a refused connection fails at once. Default 5.
+  // 0 means no limit of its own (the conninfo's connect_timeout, if any,
+  // still applies). An unreachable server fails open with kUnavailable after
+  // at most this long (the stash keeps the deadline itself, so 1 means one
+  // second, below libpq's own minimum of 2), and a refused connection fails
+  // at once. Default 5.
   int connect_timeout_s = 5;
+
+  // The client-side deadline of every call after open, in milliseconds,
+  // covering waiting for other threads' calls on this object, reconnects,
+  // retries and resolving a lost commit. When it passes, the call fails with
+  // kUnavailable (nothing was sent, or the write is known not to have
+  // committed) or kOutcomeUnknown (the write was sent and whether it
+  // committed could not be learned), and the connection is dropped. It also
+  // sets TCP keepalives and tcp_user_timeout on TCP connections, so that a
+  // dead peer is noticed by the kernel as well (the conninfo may override
+  // those). 0 means no deadline. Default 60000 (longer than
+  // statement_timeout_ms, so that a slow statement fails on the server with
+  // no effect first).
+  int call_timeout_ms = 60000;
 
   // How often a call is retried after a serialization failure, deadlock or
   // lost connection before it fails with kUnavailable (or kOutcomeUnknown,
@@ -85,9 +124,13 @@ class PostgresStash final : public Stash, public Verifiable {
   // creates the schema's tables if missing, and (unless read_only) fences every
   // older writer on the schema. Never retries a failed connection.
   // Errors:
-  //   kInvalidArgument  `conninfo` does not parse; authentication was refused
-  //                     (SQLSTATE class 28, or libpq's message); the schema
-  //                     holds a stash of a newer format version.
+  //   kInvalidArgument  `conninfo` does not parse or has an impossible value
+  //                     (port=notanumber, port=99999); authentication was
+  //                     refused (SQLSTATE class 28, or libpq's message); the
+  //                     schema name is one the server would not keep (see
+  //                     PostgresOptions::schema); the schema holds a stash of
+  //                     another format version (an older one is named with
+  //                     how to move its data).
   //   kUnavailable      the server is unreachable, refused the connection, or
   //                     did not answer within connect_timeout_s.
   //   kNotFound         read_only and the schema holds no stash.

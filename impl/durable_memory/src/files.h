@@ -1,8 +1,8 @@
 // Encoders and decoders of the two files of a durable MemoryStash: the
 // snapshot and the log (grammar: docs/durable-format.md). The decoders are
 // pure functions of the bytes, so the fuzzers (fuzz/) call them directly.
-#ifndef STASH_MODEL_DURABLE_FILES_H_
-#define STASH_MODEL_DURABLE_FILES_H_
+#ifndef STASH_DURABLE_MEMORY_FILES_H_
+#define STASH_DURABLE_MEMORY_FILES_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -46,4 +46,4 @@ Result<Log> decode_log(std::string_view file, const std::string& path);
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_FILES_H_
+#endif  // STASH_DURABLE_MEMORY_FILES_H_

@@ -20,8 +20,8 @@
 //     be caught.
 // Thread-safe. Paths are plain strings; directories are not modelled beyond
 // create_dir succeeding.
-#ifndef STASH_MODEL_DURABLE_TESTS_FAULT_ENV_H_
-#define STASH_MODEL_DURABLE_TESTS_FAULT_ENV_H_
+#ifndef STASH_DURABLE_MEMORY_TESTS_FAULT_ENV_H_
+#define STASH_DURABLE_MEMORY_TESTS_FAULT_ENV_H_
 
 #include <chrono>
 #include <map>
@@ -95,4 +95,4 @@ class FaultEnv final : public Env {
 
 }  // namespace stash::test
 
-#endif  // STASH_MODEL_DURABLE_TESTS_FAULT_ENV_H_
+#endif  // STASH_DURABLE_MEMORY_TESTS_FAULT_ENV_H_

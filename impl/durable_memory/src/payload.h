@@ -1,7 +1,7 @@
 // The pieces every record payload is built from, in the order-preserving
 // codecs of stash/codec.h (docs/durable-format.md, "Payload fields").
-#ifndef STASH_MODEL_DURABLE_PAYLOAD_H_
-#define STASH_MODEL_DURABLE_PAYLOAD_H_
+#ifndef STASH_DURABLE_MEMORY_PAYLOAD_H_
+#define STASH_DURABLE_MEMORY_PAYLOAD_H_
 
 #include <cstdint>
 #include <optional>
@@ -54,4 +54,4 @@ class PayloadReader {
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_PAYLOAD_H_
+#endif  // STASH_DURABLE_MEMORY_PAYLOAD_H_

@@ -4,7 +4,7 @@
 // Env::posix(); tests wrap it (EnvWrapper forwards every call, so a test
 // overrides only what it breaks) or replace it with an in-memory file system
 // that can lose unsynced data, tear the last write, or fail the Nth call with
-// EIO or ENOSPC (model/durable/tests/fault_env.h).
+// EIO or ENOSPC (impl/durable_memory/tests/fault_env.h).
 //
 // Every call returns a Status; errors are kIoError with the path and the
 // errno text in the message (kNotFound when a file to read does not exist).

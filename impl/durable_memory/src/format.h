@@ -1,8 +1,8 @@
 // The framing shared by the snapshot and the log: a file header, then
 // checksummed records. The grammar is docs/durable-format.md; this file and
 // format.cc are the code that writes and checks it.
-#ifndef STASH_MODEL_DURABLE_FORMAT_H_
-#define STASH_MODEL_DURABLE_FORMAT_H_
+#ifndef STASH_DURABLE_MEMORY_FORMAT_H_
+#define STASH_DURABLE_MEMORY_FORMAT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -67,4 +67,4 @@ std::uint64_t get_u64(std::string_view bytes);  // Reads bytes[0..8).
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_FORMAT_H_
+#endif  // STASH_DURABLE_MEMORY_FORMAT_H_

@@ -1,6 +1,6 @@
 // The files of a durable MemoryStash's directory (docs/durable-format.md).
-#ifndef STASH_MODEL_DURABLE_LAYOUT_H_
-#define STASH_MODEL_DURABLE_LAYOUT_H_
+#ifndef STASH_DURABLE_MEMORY_LAYOUT_H_
+#define STASH_DURABLE_MEMORY_LAYOUT_H_
 
 #include <string_view>
 
@@ -13,4 +13,4 @@ inline constexpr std::string_view kTempSuffix = ".tmp";
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_LAYOUT_H_
+#endif  // STASH_DURABLE_MEMORY_LAYOUT_H_

@@ -6,8 +6,8 @@
 // reach the model as one append (stash.cc), so they are logged as Append.
 // consolidate is not logged: it changes no read, and a snapshot stores
 // whichever form the model holds.
-#ifndef STASH_MODEL_DURABLE_COMMAND_H_
-#define STASH_MODEL_DURABLE_COMMAND_H_
+#ifndef STASH_DURABLE_MEMORY_COMMAND_H_
+#define STASH_DURABLE_MEMORY_COMMAND_H_
 
 #include <cstdint>
 #include <ostream>
@@ -68,4 +68,4 @@ std::ostream& operator<<(std::ostream& os, const Command& command);
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_COMMAND_H_
+#endif  // STASH_DURABLE_MEMORY_COMMAND_H_

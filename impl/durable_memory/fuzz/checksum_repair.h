@@ -2,8 +2,8 @@
 // for the fuzz targets. Without it nearly every mutation inside a record
 // stops at "record checksum mismatch" and the payload decoders behind the
 // CRCs (command.cc, files.cc) are out of the fuzzer's reach.
-#ifndef STASH_MODEL_DURABLE_FUZZ_CHECKSUM_REPAIR_H_
-#define STASH_MODEL_DURABLE_FUZZ_CHECKSUM_REPAIR_H_
+#ifndef STASH_DURABLE_MEMORY_FUZZ_CHECKSUM_REPAIR_H_
+#define STASH_DURABLE_MEMORY_FUZZ_CHECKSUM_REPAIR_H_
 
 #include <string>
 #include <string_view>
@@ -17,4 +17,4 @@ std::string with_checksums_repaired(std::string_view file);
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_FUZZ_CHECKSUM_REPAIR_H_
+#endif  // STASH_DURABLE_MEMORY_FUZZ_CHECKSUM_REPAIR_H_

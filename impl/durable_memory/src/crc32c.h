@@ -3,8 +3,8 @@
 // for its better error detection on the short messages we checksum, and
 // because it is what LevelDB, ext4 and iSCSI use, so its test vectors are
 // well known: crc32c("123456789") == 0xE3069283.
-#ifndef STASH_MODEL_DURABLE_CRC32C_H_
-#define STASH_MODEL_DURABLE_CRC32C_H_
+#ifndef STASH_DURABLE_MEMORY_CRC32C_H_
+#define STASH_DURABLE_MEMORY_CRC32C_H_
 
 #include <cstdint>
 #include <string_view>
@@ -19,4 +19,4 @@ inline std::uint32_t crc32c(std::string_view data) { return crc32c_extend(0, dat
 
 }  // namespace stash::durable
 
-#endif  // STASH_MODEL_DURABLE_CRC32C_H_
+#endif  // STASH_DURABLE_MEMORY_CRC32C_H_

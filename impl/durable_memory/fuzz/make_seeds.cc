@@ -1,6 +1,6 @@
 // Writes the seed corpus (fuzz/corpus/): valid snapshots and logs from the
 // encoders, plus a torn and a damaged variant of each. Run once by hand:
-//   build/.../durable_make_fuzz_seeds model/durable/fuzz/corpus
+//   build/.../durable_make_fuzz_seeds impl/durable_memory/fuzz/corpus
 #include <fstream>
 #include <string>
 

@@ -1,8 +1,8 @@
 // Generated workloads for the crash and I/O-error tests: a fixed list of
 // calls, planned from a seed against a MemoryStash, so that every run of the
 // same seed makes the same calls whatever the stash under test does.
-#ifndef STASH_MODEL_DURABLE_TESTS_WORKLOAD_H_
-#define STASH_MODEL_DURABLE_TESTS_WORKLOAD_H_
+#ifndef STASH_DURABLE_MEMORY_TESTS_WORKLOAD_H_
+#define STASH_DURABLE_MEMORY_TESTS_WORKLOAD_H_
 
 #include <cstdint>
 #include <cstdlib>
@@ -136,4 +136,4 @@ inline int env_int(const char* name, int fallback) {
 
 }  // namespace stash::test
 
-#endif  // STASH_MODEL_DURABLE_TESTS_WORKLOAD_H_
+#endif  // STASH_DURABLE_MEMORY_TESTS_WORKLOAD_H_
