@@ -68,13 +68,13 @@ std::vector<Mutant> collections_mutants() {
   return {
       {"collections_drop_nul_names",
        "collections() drops the empty name and names with a NUL byte (every collection is listed)",
-       over_memory<CollectionsDropNulNames>},
+       over_memory<CollectionsDropNulNames>, nullptr},
       {"collections_signed_order",
        "collections() sorts names as signed chars (names sort as unsigned bytes)",
-       over_memory<CollectionsSignedOrder>},
+       over_memory<CollectionsSignedOrder>, nullptr},
       {"collections_skip_empty",
        "collections() lists only collections holding data (every collection is listed)",
-       over_memory<CollectionsSkipEmpty>},
+       over_memory<CollectionsSkipEmpty>, nullptr},
   };
 }
 

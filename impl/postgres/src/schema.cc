@@ -284,10 +284,11 @@ Sql::Sql(const std::string& q) {
       {"since not before {0}",
        s("SELECT 'collection id ' || id || ' has since ' || since || ', before {0}' "
          "FROM S.collections WHERE since < 0")},
-      {"one meta row of format version 1",
+      {"one meta row of format version " + std::to_string(kFormatVersion),
        s("SELECT 'meta has ' || count(*) || ' rows, format versions ' || "
          "COALESCE(string_agg(CAST(format_version AS TEXT), ', '), 'none') FROM S.meta "
-         "HAVING count(*) <> 1 OR bool_or(format_version <> 1)")},
+         "HAVING count(*) <> 1 OR bool_or(format_version <> " + std::to_string(kFormatVersion) +
+         ")")},
       {"one fence row",
        s("SELECT 'the fence table has ' || count(*) || ' rows, expected 1' FROM S.fence "
          "HAVING count(*) <> 1")},
