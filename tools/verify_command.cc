@@ -135,7 +135,13 @@ int run_verify(const VerifyArgs& args) {
   }
   Stash& stash = **opened;
   if (auto* deep = dynamic_cast<Verifiable*>(&stash)) {
-    auto found = deep->verify();
+    auto found = deep->verify_report();
+    if (!found && found.error().code() == ErrorCode::kCorruption) {
+      // Damage bad enough that the backend's checks cannot finish: a problem.
+      checks.push_back("backend structural checks");
+      problems.push_back({"backend structural checks", found.error().message()});
+      return report(args, checks, problems);
+    }
     if (!found) return complain("verify", args.url + ": " + found.error().to_string());
     checks.insert(checks.end(), found->checks.begin(), found->checks.end());
     problems.insert(problems.end(), found->problems.begin(), found->problems.end());

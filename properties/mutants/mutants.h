@@ -40,6 +40,8 @@ std::vector<Mutant> frontier_mutants();
 // scale, handles, append chains, error facts (mutants_scale.cc).
 std::vector<Mutant> data_mutants();
 std::vector<Mutant> scale_mutants();
+// Defects found in the PostgreSQL backend (mutants_postgres.cc).
+std::vector<Mutant> postgres_mutants();
 std::vector<Mutant> collections_mutants();  // mutants_collections.cc
 
 // The unbroken control: a ForwardingStash over a fresh MemoryStash, which

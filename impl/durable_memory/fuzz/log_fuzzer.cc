@@ -20,7 +20,7 @@ void check(std::string_view bytes) {
     return;
   }
   if (log->valid_bytes > bytes.size()) std::abort();
-  std::string again = durable::encode_log_header(log->generation);
+  std::string again = durable::encode_log_header(log->generation, log->version);
   for (const auto& command : log->commands) again += durable::encode_log_record(command);
   if (again != bytes.substr(0, log->valid_bytes)) std::abort();
   MemoryStash model;

@@ -1,5 +1,7 @@
 // Writes the seed corpus (fuzz/corpus/): valid snapshots and logs from the
-// encoders, plus a torn and a damaged variant of each. Run once by hand:
+// encoders, plus a torn and a damaged variant of each. (The corpus also
+// keeps the version 1 snapshots an earlier build wrote: valid, empty,
+// truncated, afl-*.) Run once by hand:
 //   build/.../durable_make_fuzz_seeds impl/durable_memory/fuzz/corpus
 #include <fstream>
 #include <string>
@@ -21,9 +23,14 @@ int main(int argc, char** argv) {
                                {{"k", "v", 2, 3}, {std::string("a\0b", 3), "", 7, -1}}});
   image.collections.push_back({"other", Frontier::empty(), Frontier::empty(), {}});
   const std::string snapshot = encode_snapshot(image, 3);
-  put(dir + "/snapshot/valid", snapshot);
-  put(dir + "/snapshot/empty", encode_snapshot({}, 1));
-  put(dir + "/snapshot/truncated", snapshot.substr(0, snapshot.size() - 4));
+  put(dir + "/snapshot/v2-valid", snapshot);
+  put(dir + "/snapshot/v2-empty", encode_snapshot({}, 1));
+  put(dir + "/snapshot/v2-truncated", snapshot.substr(0, snapshot.size() - 4));
+  // A collection over several chunk records.
+  for (int i = 0; i < 6; ++i) {
+    image.collections[1].updates.push_back({"key" + std::to_string(i), "value", i, 1});
+  }
+  put(dir + "/snapshot/v2-chunked", encode_snapshot(image, 4, /*chunk_bytes=*/40));
   std::string log = encode_log_header(3);
   log += encode_log_record(CreateCollection{1, "orders"});
   log += encode_log_record(UpdateMany{{1}, {{"k", "v", 3, -1}, {"k", "w", 4, 2}}});

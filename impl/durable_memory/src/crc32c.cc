@@ -1,9 +1,12 @@
-// Table-driven CRC32C, one byte at a time. Our records are small and synced
-// one by one, so the fsync, not the checksum, dominates; a slicing-by-8 or
-// SSE4.2 version would be faster and harder to check against the definition.
+// CRC32C two ways: with the SSE4.2 crc32 instruction where the CPU has it
+// (8 bytes per instruction, so checking a 100 MB snapshot costs tens of
+// milliseconds instead of a third of a second), and table-driven, one byte at
+// a time, everywhere else. Both compute the same function; format_test
+// checks them against each other and against the published test vectors.
 #include "crc32c.h"
 
 #include <array>
+#include <cstring>
 
 namespace stash::durable {
 namespace {
@@ -23,14 +26,51 @@ constexpr std::array<std::uint32_t, 256> make_table() {
 
 constexpr std::array<std::uint32_t, 256> kTable = make_table();
 
+// Both work on the raw register (no pre- or post-inversion).
+std::uint32_t portable_register(std::uint32_t reg, std::string_view data) {
+  for (char c : data) reg = (reg >> 8) ^ kTable[(reg ^ static_cast<unsigned char>(c)) & 0xFF];
+  return reg;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t hardware_register(std::uint32_t reg,
+                                                                   std::string_view data) {
+  const char* p = data.data();
+  std::size_t n = data.size();
+  std::uint64_t wide = reg;
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);  // The instruction takes the bytes little-endian, as x86 is.
+    wide = __builtin_ia32_crc32di(wide, word);
+  }
+  reg = static_cast<std::uint32_t>(wide);
+  for (; n > 0; ++p, --n) reg = __builtin_ia32_crc32qi(reg, static_cast<unsigned char>(*p));
+  return reg;
+}
+
+bool have_hardware() {
+  static const bool have = __builtin_cpu_supports("sse4.2");
+  return have;
+}
+#else
+std::uint32_t hardware_register(std::uint32_t reg, std::string_view data) {
+  return portable_register(reg, data);
+}
+bool have_hardware() { return false; }
+#endif
+
 }  // namespace
 
+// The standard pre- and post-inversion, undone and redone so that a CRC can
+// be continued over more bytes.
 std::uint32_t crc32c_extend(std::uint32_t crc, std::string_view data) {
-  // The standard pre- and post-inversion, undone and redone so that a CRC
-  // can be continued over more bytes.
-  std::uint32_t reg = ~crc;
-  for (char c : data) reg = (reg >> 8) ^ kTable[(reg ^ static_cast<unsigned char>(c)) & 0xFF];
-  return ~reg;
+  return ~(have_hardware() ? hardware_register(~crc, data) : portable_register(~crc, data));
 }
+
+std::uint32_t crc32c_extend_portable(std::uint32_t crc, std::string_view data) {
+  return ~portable_register(~crc, data);
+}
+
+bool crc32c_uses_hardware() { return have_hardware(); }
 
 }  // namespace stash::durable

@@ -1,12 +1,13 @@
 // DurableMemoryStash: the model's operations, unchanged, plus a log record
 // per acknowledged mutating call and a snapshot now and then.
 //
-// Every mutating call runs commit(): under mutex_, the model checks and
-// applies the call (if it fails, nothing is logged), the call's record is
-// appended to the log, and then sync_through() waits until a sync covers the
-// record. Because records are appended in the order the model applied them,
-// and a sync covers a prefix of the log, an acknowledged call implies every
-// call the model applied before it is durable too.
+// Every mutating call runs commit(): its log record is encoded and checked
+// against the size limit first, then under mutex_ the model checks and
+// applies the call (if it fails, nothing is logged), the record is appended
+// to the log, and sync_through() waits until a sync covers the record.
+// Because records are appended in the order the model applied them, and a
+// sync covers a prefix of the log, an acknowledged call implies every call
+// the model applied before it is durable too.
 #include "stash/durable_memory_stash.h"
 
 #include <algorithm>
@@ -29,8 +30,20 @@ constexpr std::string_view kLockFile = "LOCK";
 
 }  // namespace
 
+// What load() found, for continue_log().
+struct DurableMemoryStash::Found {
+  bool snapshot = false;       // SNAPSHOT exists (else: a new store).
+  bool log_current = false;    // LOG exists and belongs to SNAPSHOT's generation.
+  bool torn_tail = false;      // ... and ended in a torn record.
+  std::string valid_log;       // ... its bytes through the last good record, if torn.
+  std::size_t log_bytes = 0;   // ... its size.
+};
+
 DurableMemoryStash::DurableMemoryStash(Env* env, std::string dir, const MemoryStashOptions& options)
-    : env_(env), dir_(std::move(dir)), options_(options) {}
+    : env_(env),
+      dir_(std::move(dir)),
+      options_(options),
+      record_bytes_max_(std::min(options.record_bytes_max_for_testing, durable::kRecordBytesMax)) {}
 
 DurableMemoryStash::~DurableMemoryStash() {
   if (log_) (void)log_->close();  // Every acknowledged record is synced already.
@@ -48,68 +61,133 @@ Result<std::unique_ptr<DurableMemoryStash>> DurableMemoryStash::open(
   return stash;
 }
 
-// Loads SNAPSHOT, replays LOG, and only when all of it checked out writes a
-// new snapshot and log: a corrupt store is left exactly as it was found.
+// Locks the directory, loads SNAPSHOT and replays LOG; only when all of it
+// checked out (and not read-only) does it write: a new store's first
+// snapshot, or a log without a torn tail. A corrupt store is left exactly as
+// it was found.
 Status DurableMemoryStash::recover() {
   const bool exists = env_->file_exists(path(kSnapshotFile)) || env_->file_exists(path(kLogFile));
-  if (!exists && !options_.create_if_missing) {
-    return fail(ErrorCode::kNotFound, "no stash in " + dir_ + " (create_if_missing is off)");
+  if (!exists && (options_.read_only || !options_.create_if_missing)) {
+    return fail(ErrorCode::kNotFound, "no stash in " + dir_ +
+                                          (options_.read_only ? " (opening read-only)"
+                                                              : " (create_if_missing is off)"));
   }
-  if (auto ok = env_->create_dir(dir_); !ok) return ok;
-  auto lock = env_->lock_file(path(kLockFile));
+  if (!options_.read_only) {
+    if (auto ok = env_->create_dir(dir_); !ok) return ok;
+  }
+  auto lock = env_->lock_file(path(kLockFile), options_.read_only ? Env::LockMode::kShared
+                                                                   : Env::LockMode::kExclusive);
   if (!lock) return std::unexpected(lock.error());
   lock_file_ = std::move(*lock);
 
-  durable::Snapshot snapshot;  // A new store: generation 0, no collections.
-  auto snapshot_bytes = env_->read_file(path(kSnapshotFile));
-  if (snapshot_bytes) {
-    auto decoded = durable::decode_snapshot(*snapshot_bytes, path(kSnapshotFile));
-    if (!decoded) return std::unexpected(decoded.error());
-    snapshot = std::move(*decoded);
-  } else if (snapshot_bytes.error().code() != ErrorCode::kNotFound) {
-    return std::unexpected(snapshot_bytes.error());
-  } else if (env_->file_exists(path(kLogFile))) {
-    // We write the first snapshot before the first log, so a log alone means
-    // the snapshot was lost: refuse rather than replay onto nothing.
-    return std::unexpected(durable::corruption(path(kSnapshotFile), 0, "missing, but a log exists"));
-  }
-  model_ = std::make_unique<MemoryStash>(snapshot.image);
-  collections_ = static_cast<std::int64_t>(snapshot.image.collections.size());
-  generation_ = snapshot.generation;
-
-  auto log_bytes = env_->read_file(path(kLogFile));
-  if (log_bytes) {
-    auto log = durable::decode_log(*log_bytes, path(kLogFile));
-    if (!log) return std::unexpected(log.error());
-    if (log->generation > generation_) {
-      return std::unexpected(durable::corruption(
-          path(kLogFile), 8, "log generation " + std::to_string(log->generation) +
-                                 " is newer than the snapshot's " + std::to_string(generation_)));
-    }
-    // An older log was superseded by a snapshot whose log restart a crash
-    // cut short: everything in it is in the snapshot already.
-    if (log->generation == generation_) {
-      for (std::size_t i = 0; i < log->commands.size(); ++i) {
-        if (auto ok = durable::apply(log->commands[i], *model_); !ok) {
-          std::ostringstream what;
-          what << "replaying " << log->commands[i] << " failed: " << ok.error().message();
-          return std::unexpected(durable::corruption(path(kLogFile), log->offsets[i], what.str()));
-        }
-        if (auto* create = std::get_if<durable::CreateCollection>(&log->commands[i])) {
-          collections_ = create->id;
-        }
-      }
-    }
-  } else if (log_bytes.error().code() != ErrorCode::kNotFound) {
-    return std::unexpected(log_bytes.error());
-  }
+  auto found = load();
+  if (!found) return std::unexpected(found.error());
+  if (options_.read_only) return {};
   // Leftovers of a snapshot or log restart that a crash interrupted.
   for (std::string_view name : {kSnapshotFile, kLogFile}) {
     const std::string temp = path(name) + std::string(kTempSuffix);
     if (env_->file_exists(temp)) (void)env_->remove_file(temp);
   }
+  if (!found->snapshot) {  // A new store: its first snapshot and log.
+    std::unique_lock guard(mutex_);
+    if (auto ok = write_snapshot(guard); !ok) {
+      return fail(ErrorCode::kIoError,
+                  "creating a new stash in " + dir_ + " failed: " + ok.error().message());
+    }
+    return {};
+  }
+  return continue_log(*found);
+}
+
+// Reads and checks both files into model_; changes nothing on disk.
+Result<DurableMemoryStash::Found> DurableMemoryStash::load() {
+  Found found;
+  durable::Snapshot snapshot;  // A new store: generation 0, no collections.
+  {
+    auto bytes = env_->read_file(path(kSnapshotFile));
+    if (bytes) {
+      found.snapshot = true;
+      snapshot_bytes_ = bytes->size();
+      auto decoded = durable::decode_snapshot(*bytes, path(kSnapshotFile), record_bytes_max_);
+      if (!decoded) return std::unexpected(decoded.error());
+      snapshot = std::move(*decoded);
+    } else if (bytes.error().code() != ErrorCode::kNotFound) {
+      return std::unexpected(bytes.error());
+    } else if (env_->file_exists(path(kLogFile))) {
+      // We write the first snapshot before the first log, so a log alone means
+      // the snapshot was lost: refuse rather than replay onto nothing.
+      return std::unexpected(
+          durable::corruption(path(kSnapshotFile), 0, "missing, but a log exists"));
+    }
+  }  // The file's bytes are freed before the model is built.
+  for (const auto& c : snapshot.image.collections) names_.insert(c.name);
+  model_ = std::make_unique<MemoryStash>(snapshot.image);
+  collections_ = static_cast<std::int64_t>(snapshot.image.collections.size());
+  generation_ = snapshot.generation;
+  snapshot.image = {};
+
+  auto bytes = env_->read_file(path(kLogFile));
+  if (!bytes) {
+    if (bytes.error().code() != ErrorCode::kNotFound) return std::unexpected(bytes.error());
+    return found;
+  }
+  auto log = durable::decode_log(*bytes, path(kLogFile), record_bytes_max_);
+  if (!log) return std::unexpected(log.error());
+  if (log->generation > generation_) {
+    return std::unexpected(durable::corruption(
+        path(kLogFile), 8, "log generation " + std::to_string(log->generation) +
+                               " is newer than the snapshot's " + std::to_string(generation_)));
+  }
+  // An older log was superseded by a snapshot whose log restart a crash cut
+  // short: everything in it is in the snapshot already.
+  if (log->generation < generation_) return found;
+  for (std::size_t i = 0; i < log->commands.size(); ++i) {
+    if (auto ok = durable::apply(log->commands[i], *model_); !ok) {
+      std::ostringstream what;
+      what << "replaying " << log->commands[i] << " failed: " << ok.error().message();
+      return std::unexpected(durable::corruption(path(kLogFile), log->offsets[i], what.str()));
+    }
+    if (auto* create = std::get_if<durable::CreateCollection>(&log->commands[i])) {
+      collections_ = create->id;
+      names_.insert(create->name);
+    }
+  }
+  found.log_current = true;
+  found.torn_tail = log->torn_tail;
+  found.log_bytes = log->valid_bytes;
+  if (log->torn_tail) found.valid_log = bytes->substr(0, log->valid_bytes);
+  return found;
+}
+
+// Appends go on in the current log when it ends cleanly. Otherwise a new log
+// is written first: without the torn record (same generation), or empty
+// (the log of an older generation). If that fails the store stays readable
+// and refuses writes, saying why.
+Status DurableMemoryStash::continue_log(const Found& found) {
   std::unique_lock guard(mutex_);
-  return write_snapshot(guard);
+  if (found.log_current && !found.torn_tail) {
+    // Synced first: what this open read, and may serve to readers, is then
+    // durable even if it came from a writer that died before its sync.
+    auto log = env_->reopen_writable_file(path(kLogFile));
+    Status synced = log ? (*log)->sync() : Status(std::unexpected(log.error()));
+    if (!synced) {
+      refuse("reopening the log for appending failed at open: " + synced.error().message() +
+             "; everything acknowledged is in the files and readable");
+      return {};
+    }
+    log_ = std::move(*log);
+    log_bytes_ = found.log_bytes;
+    return {};
+  }
+  const std::string content =
+      found.log_current ? found.valid_log : durable::encode_log_header(generation_);
+  if (auto ok = start_log(content); !ok) {
+    refuse(std::string(found.log_current
+                           ? "writing the log again without its torn last record failed at open: "
+                           : "starting a log for the snapshot failed at open: ") +
+           ok.error().message() + "; everything acknowledged is in the files and readable");
+  }
+  return {};
 }
 
 // ----------------------------------------------------------------------------
@@ -122,6 +200,22 @@ Error DurableMemoryStash::refuse(std::string why) {
   return Error(ErrorCode::kOutcomeUnknown,
                why + "; the call may or may not survive a restart, and the stash in " + dir_ +
                    " now refuses writes until reopened");
+}
+
+// Checks that need no lock: read-only, and the size of the call's record.
+Status DurableMemoryStash::check_call(std::string_view what, std::size_t record_bytes) const {
+  if (options_.read_only) {
+    return fail(ErrorCode::kInvalidArgument,
+                std::string(what) + ": the stash in " + dir_ + " is open read-only");
+  }
+  const std::size_t limit = record_bytes_max_ - durable::kSnapshotRecordSlack;
+  if (record_bytes > limit) {
+    return fail(ErrorCode::kInvalidArgument,
+                std::string(what) + " would take a log record of " + std::to_string(record_bytes) +
+                    " bytes, more than the limit of " + std::to_string(limit) +
+                    " bytes per call of DurableMemoryStash (split it into smaller calls)");
+  }
+  return {};
 }
 
 Result<std::uint64_t> DurableMemoryStash::append_record(const std::string& record) {
@@ -160,14 +254,15 @@ Status DurableMemoryStash::sync_through(std::unique_lock<std::mutex>& lock, std:
   return {};
 }
 
-Status DurableMemoryStash::commit(const std::function<Status()>& change,
-                                  const std::function<std::string()>& record) {
+Status DurableMemoryStash::commit(std::string_view what, const std::string& record,
+                                  const std::function<Status()>& change) {
+  if (auto ok = check_call(what, record.size()); !ok) return ok;
   std::unique_lock lock(mutex_);
   if (refused_) return std::unexpected(*refused_);
   // The model checks the call against its rules and applies it, or changes
   // nothing and returns the error: then there is nothing to log.
   if (auto ok = change(); !ok) return ok;
-  auto seq = append_record(record());
+  auto seq = append_record(record);
   if (!seq) return std::unexpected(seq.error());
   if (auto ok = sync_through(lock, *seq); !ok) return ok;
   maybe_snapshot(lock);
@@ -175,8 +270,24 @@ Status DurableMemoryStash::commit(const std::function<Status()>& change,
 }
 
 Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
+  // A read-only or refusing stash still hands out the collections it has,
+  // for reading; it creates none.
+  auto existing = [&]() -> Result<CollectionHandle> {
+    if (!names_.contains(name)) {
+      return fail(options_.read_only ? ErrorCode::kNotFound : refused_->code(),
+                  "no collection \"" + printable(std::string(name)) + "\" in the stash in " +
+                      dir_ + (options_.read_only ? " (open read-only)" : ": " + refused_->message()));
+    }
+    return model_->collection(name);
+  };
+  if (options_.read_only) return existing();
+  // Encoded before the lock: its size does not depend on the id.
+  std::string record = durable::encode_log_record(durable::CreateCollection{0, std::string(name)});
+  if (auto ok = check_call("collection(name)", record.size()); !ok) {
+    return std::unexpected(ok.error());
+  }
   std::unique_lock lock(mutex_);
-  if (refused_) return std::unexpected(*refused_);
+  if (refused_) return existing();
   auto handle = model_->collection(name);
   if (!handle) return handle;
   // An existing collection's creation may still be waiting for its sync:
@@ -190,37 +301,41 @@ Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
     seq = *appended;
   }
   if (auto ok = sync_through(lock, seq); !ok) return std::unexpected(ok.error());
+  names_.emplace(name);
   maybe_snapshot(lock);
   return handle;
 }
 
 Status DurableMemoryStash::update_many(CollectionHandle c, std::span<const Update> entries) {
-  return commit([&] { return model_->update_many(c, entries); }, [&] {
-    return durable::encode_log_record(
-        durable::UpdateMany{c, std::vector<Update>(entries.begin(), entries.end())});
-  });
+  return commit("update_many of " + std::to_string(entries.size()) + " entries",
+                durable::encode_log_record(durable::UpdateMany{
+                    c, std::vector<Update>(entries.begin(), entries.end())}),
+                [&] { return model_->update_many(c, entries); });
 }
 
 Status DurableMemoryStash::seal(CollectionHandle c, Frontier new_upper) {
-  return commit([&] { return model_->seal(c, new_upper); },
-                [&] { return durable::encode_log_record(durable::Seal{c, new_upper}); });
+  return commit("seal", durable::encode_log_record(durable::Seal{c, new_upper}),
+                [&] { return model_->seal(c, new_upper); });
 }
 
 Status DurableMemoryStash::compact(CollectionHandle c, Frontier new_since) {
-  return commit([&] { return model_->compact(c, new_since); },
-                [&] { return durable::encode_log_record(durable::Compact{c, new_since}); });
+  return commit("compact", durable::encode_log_record(durable::Compact{c, new_since}),
+                [&] { return model_->compact(c, new_since); });
 }
 
 Status DurableMemoryStash::append(std::span<const AppendBatch> batches) {
-  return commit([&] { return model_->append(batches); }, [&] {
-    return durable::encode_log_record(
-        durable::Append{std::vector<AppendBatch>(batches.begin(), batches.end())});
-  });
+  return commit("append of " + std::to_string(batches.size()) + " batches",
+                durable::encode_log_record(
+                    durable::Append{std::vector<AppendBatch>(batches.begin(), batches.end())}),
+                [&] { return model_->append(batches); });
 }
 
 // Invisible to reads, so not logged; the next snapshot stores whatever form
 // the model holds.
-Status DurableMemoryStash::consolidate(CollectionHandle c) { return model_->consolidate(c); }
+Status DurableMemoryStash::consolidate(CollectionHandle c) {
+  if (auto ok = check_call("consolidate", 0); !ok) return ok;
+  return model_->consolidate(c);
+}
 
 // ----------------------------------------------------------------------------
 // Reads: straight from the model.

@@ -63,7 +63,9 @@ class PosixWritableFile final : public WritableFile {
 class PosixFileLock final : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { ::close(fd_); }  // Closing releases the flock.
+  ~PosixFileLock() override {
+    if (fd_ >= 0) ::close(fd_);  // Closing releases the flock.
+  }
 
  private:
   int fd_;
@@ -74,6 +76,15 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return std::unexpected(io_error("create", path, errno));
+    return std::make_unique<PosixWritableFile>(path, fd);
+  }
+
+  Result<std::unique_ptr<WritableFile>> reopen_writable_file(const std::string& path) override {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) return fail(ErrorCode::kNotFound, "no file " + path);
+      return std::unexpected(io_error("open for appending", path, errno));
+    }
     return std::make_unique<PosixWritableFile>(path, fd);
   }
 
@@ -135,13 +146,20 @@ class PosixEnv final : public Env {
     return {};
   }
 
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return std::unexpected(io_error("create lock file", path, errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, LockMode mode) override {
+    const bool shared = mode == LockMode::kShared;
+    // A reader must not need write access: it opens the lock file read-only
+    // (flock works on any descriptor), and a missing one means no writer.
+    const int fd = shared ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC)
+                          : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 && shared && errno == ENOENT) return std::make_unique<PosixFileLock>(-1);
+    if (fd < 0) return std::unexpected(io_error("open lock file", path, errno));
+    if (::flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd);
-      return std::unexpected(io_error("lock (is another process using this stash?)", path, err));
+      return std::unexpected(io_error(shared ? "lock for reading (is a writer using this stash?)"
+                                             : "lock (is another process using this stash?)",
+                                      path, err));
     }
     return std::make_unique<PosixFileLock>(fd);
   }

@@ -44,10 +44,11 @@ Error corruption(const std::string& path, std::size_t offset, std::string_view w
                path + " at byte " + std::to_string(offset) + ": " + std::string(what));
 }
 
-void append_file_header(std::string_view magic, std::uint64_t generation, std::string& out) {
+void append_file_header(std::string_view magic, std::uint64_t generation, std::string& out,
+                        std::uint32_t version) {
   const std::size_t start = out.size();
   out.append(magic);
-  put_u32(kFormatVersion, out);
+  put_u32(version, out);
   put_u64(generation, out);
   put_u32(crc32c(std::string_view(out).substr(start)), out);
 }
@@ -63,7 +64,8 @@ void append_record(std::string_view payload, std::string& out) {
 }
 
 Result<Frames> read_frames(std::string_view file, std::string_view magic,
-                           const std::string& path, bool torn_tail_ok) {
+                           const std::string& path, bool torn_tail_ok,
+                           std::uint32_t record_bytes_max) {
   if (file.size() < kFileHeaderBytes) {
     return std::unexpected(corruption(path, 0, "file header truncated: " +
                                                    std::to_string(file.size()) + " of " +
@@ -77,12 +79,15 @@ Result<Frames> read_frames(std::string_view file, std::string_view magic,
     return std::unexpected(corruption(path, 16, "file header checksum mismatch"));
   }
   const std::uint32_t version = get_u32(file.substr(4));
-  if (version != kFormatVersion) {
+  if (version < kOldestReadableVersion || version > kFormatVersion) {
     return std::unexpected(corruption(
-        path, 4, "format version " + std::to_string(version) + (version > kFormatVersion ? " is newer than" : " is not") +
-                     " the version this build reads (" + std::to_string(kFormatVersion) + ")"));
+        path, 4, "format version " + std::to_string(version) +
+                     (version > kFormatVersion ? " is newer than" : " is not one of") +
+                     " the versions this build reads (" + std::to_string(kOldestReadableVersion) +
+                     " to " + std::to_string(kFormatVersion) + ")"));
   }
   Frames out;
+  out.version = version;
   out.generation = get_u64(file.substr(8));
   std::size_t offset = kFileHeaderBytes;
   out.valid_bytes = offset;
@@ -106,8 +111,10 @@ Result<Frames> read_frames(std::string_view file, std::string_view magic,
       return torn_or(offset, "record header checksum mismatch");
     }
     const std::uint32_t length = get_u32(rest);
-    if (length > kRecordBytesMax) {  // Its header checks out: we never wrote it.
-      return std::unexpected(corruption(path, offset, "record length over the limit"));
+    if (length > record_bytes_max) {  // Its header checks out: we never wrote it.
+      return std::unexpected(corruption(path, offset, "record length " + std::to_string(length) +
+                                                          " is over the limit of " +
+                                                          std::to_string(record_bytes_max)));
     }
     if (rest.size() - kRecordHeaderBytes < length) {
       if (torn_tail_ok) {  // The payload runs past the end: cut short.

@@ -17,19 +17,33 @@ namespace stash::durable {
 // Magic numbers: the first four bytes of each kind of file.
 inline constexpr std::string_view kSnapshotMagic = "SSNP";
 inline constexpr std::string_view kLogMagic = "SLOG";
-// The format version this build writes and the newest it reads.
-inline constexpr std::uint32_t kFormatVersion = 1;
+// The format version this build writes and the newest it reads, and the
+// oldest it still reads. Version 2 splits each collection of a snapshot into
+// chunk records (version 1 stored a collection as one record, so a
+// collection over the record limit made the store unreadable); the log is
+// the same in both.
+inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kOldestReadableVersion = 1;
 
 // header := magic[4] version:u32 generation:u64 header_crc:u32
 inline constexpr std::size_t kFileHeaderBytes = 20;
 // record := length:u32 payload_crc:u32 header_crc:u32 payload[length]
 inline constexpr std::size_t kRecordHeaderBytes = 12;
-// Larger records are refused on write and taken as corruption on read, so a
-// damaged length field cannot make the reader allocate gigabytes.
+// The largest record payload. Larger records are never written (a call whose
+// log record would be larger is refused up front; snapshots are chunked) and
+// are taken as corruption on read, so a damaged length field cannot make the
+// reader allocate gigabytes.
 inline constexpr std::uint32_t kRecordBytesMax = 1u << 30;
+// A mutating call's log record may take at most the record limit minus this:
+// whatever a call brings in (a name, an update) then also fits in the
+// snapshot record that later holds it, whose framing is at most this much
+// larger than the call's.
+inline constexpr std::uint32_t kSnapshotRecordSlack = 64;
 
-// Appends a file header / a framed record to `out`.
-void append_file_header(std::string_view magic, std::uint64_t generation, std::string& out);
+// Appends a file header / a framed record to `out`. The header says
+// `version` (tests write older versions).
+void append_file_header(std::string_view magic, std::uint64_t generation, std::string& out,
+                        std::uint32_t version = kFormatVersion);
 void append_record(std::string_view payload, std::string& out);
 
 // One record's payload and where its frame starts in the file.
@@ -40,6 +54,7 @@ struct Frame {
 
 // A file split into frames, every checksum checked.
 struct Frames {
+  std::uint32_t version = kFormatVersion;
   std::uint64_t generation = 0;
   std::vector<Frame> records;
   // Bytes from the start of the file through the last good record.
@@ -51,9 +66,11 @@ struct Frames {
 // Splits `file` (read from `path`) into frames. With `torn_tail_ok` (the
 // log), a record cut short or left garbled by a crash mid-append at the very
 // end of the file is dropped; everything else that does not check out is
-// kCorruption naming `path` and the byte offset.
+// kCorruption naming `path` and the byte offset. Records longer than
+// `record_bytes_max` are corruption (tests lower it).
 Result<Frames> read_frames(std::string_view file, std::string_view magic,
-                           const std::string& path, bool torn_tail_ok);
+                           const std::string& path, bool torn_tail_ok,
+                           std::uint32_t record_bytes_max = kRecordBytesMax);
 
 // kCorruption "<path> at byte <offset>: <what>".
 Error corruption(const std::string& path, std::size_t offset, std::string_view what);

@@ -1,12 +1,22 @@
 #include "payload.h"
 
+#include <algorithm>
+
 namespace stash::durable {
 
 void put_frontier(const Frontier& frontier, std::string& out) {
   Codec<std::optional<Timestamp>>::encode(frontier.element(), out);
 }
 
-void put_updates(const std::vector<Update>& updates, std::string& out) {
+std::size_t update_bytes(const Update& u) {
+  // bytes := escaped content + 2 terminator bytes; each 0x00 is escaped to two.
+  auto escaped = [](const std::string& b) {
+    return b.size() + 2 + static_cast<std::size_t>(std::count(b.begin(), b.end(), '\0'));
+  };
+  return escaped(u.key) + escaped(u.value) + 2 * sizeof(std::int64_t);
+}
+
+void put_updates(std::span<const Update> updates, std::string& out) {
   Codec<std::uint64_t>::encode(updates.size(), out);
   for (const Update& u : updates) {
     Codec<std::string>::encode(u.key, out);
@@ -22,11 +32,17 @@ Frontier PayloadReader::frontier() {
 }
 
 std::vector<Update> PayloadReader::updates() {
-  const auto count = read<std::uint64_t>();
   std::vector<Update> out;
+  updates_into(out);
+  return out;
+}
+
+std::uint64_t PayloadReader::updates_into(std::vector<Update>& out) {
+  const auto count = read<std::uint64_t>();
   // No reserve(count): a damaged count must not allocate. Each update takes
   // at least 20 bytes, so the loop ends with the payload.
-  for (std::uint64_t i = 0; i < count && ok(); ++i) {
+  std::uint64_t i = 0;
+  for (; i < count && ok(); ++i) {
     Update u;
     u.key = read<std::string>();
     u.value = read<std::string>();
@@ -34,7 +50,7 @@ std::vector<Update> PayloadReader::updates() {
     u.diff = read<Diff>();
     if (ok()) out.push_back(std::move(u));
   }
-  return out;
+  return i;
 }
 
 void PayloadReader::expect_end() {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,7 +19,9 @@ namespace stash::durable {
 // frontier := optional<int64>: 0x00 for {}, 0x01 t for {t}.
 void put_frontier(const Frontier& frontier, std::string& out);
 // update := key:bytes value:bytes time:int64 diff:int64
-void put_updates(const std::vector<Update>& updates, std::string& out);  // count update*
+void put_updates(std::span<const Update> updates, std::string& out);  // count update*
+// The encoded size of one update.
+std::size_t update_bytes(const Update& update);
 
 // Reads a payload front to back. The first failure sticks: later reads
 // return defaults, and error() says what went wrong and where.
@@ -38,6 +41,8 @@ class PayloadReader {
   }
   Frontier frontier();
   std::vector<Update> updates();
+  // Reads `count update*` onto the end of `out`; returns the count read.
+  std::uint64_t updates_into(std::vector<Update>& out);
   // Fails unless the whole payload was read.
   void expect_end();
   void fail(std::string what);

@@ -25,7 +25,24 @@ class FaultFile final : public WritableFile {
   std::shared_ptr<FaultEnv::Inode> inode_;
 };
 
-class NoLock final : public FileLock {};
+class FaultLock final : public FileLock {
+ public:
+  FaultLock(std::shared_ptr<FaultEnv::LockTable> table, std::string path, Env::LockMode mode,
+            int epoch)
+      : table_(std::move(table)), path_(std::move(path)), mode_(mode), epoch_(epoch) {}
+  ~FaultLock() override {
+    std::lock_guard lock(table_->mutex);
+    if (epoch_ != table_->epoch) return;
+    if (mode_ == Env::LockMode::kExclusive) table_->exclusive[path_] = false;
+    else if (table_->shared[path_] > 0) --table_->shared[path_];
+  }
+
+ private:
+  std::shared_ptr<FaultEnv::LockTable> table_;
+  std::string path_;
+  Env::LockMode mode_;
+  int epoch_;
+};
 
 }  // namespace
 
@@ -38,6 +55,11 @@ void FaultEnv::fail_nth(int n, int err) {
   std::lock_guard lock(mutex_);
   fail_at_ = n;
   fail_errno_ = err;
+}
+
+void FaultEnv::set_disk_full(bool full) {
+  std::lock_guard lock(mutex_);
+  disk_full_ = full;
 }
 
 void FaultEnv::set_sync_delay(std::chrono::microseconds delay) {
@@ -77,6 +99,13 @@ void FaultEnv::restart(Tear tear) {
   last_appended_.reset();
   sync_points_ = fallible_calls_ = crash_at_ = fail_at_ = 0;
   crashed_ = false;
+  disk_full_ = false;
+  {
+    std::lock_guard locks(locks_->mutex);
+    locks_->shared.clear();
+    locks_->exclusive.clear();
+    ++locks_->epoch;
+  }
 }
 
 std::string FaultEnv::contents(const std::string& path) const {
@@ -93,8 +122,12 @@ void FaultEnv::set_contents(const std::string& path, std::string data) {
 }
 
 Status FaultEnv::fault_point(const std::string& what, bool is_sync, std::string_view data,
-                             Inode* partial) {
+                             Inode* partial, bool needs_space) {
   if (crashed_) return std::unexpected(io(what + " after the simulated crash", EIO));
+  if (needs_space && disk_full_) {
+    ++fallible_calls_;
+    return std::unexpected(io(what, ENOSPC));
+  }
   if (is_sync && ++sync_points_ == crash_at_) {
     crashed_ = true;
     return std::unexpected(io(what + " at the simulated crash", EIO));
@@ -106,17 +139,29 @@ Status FaultEnv::fault_point(const std::string& what, bool is_sync, std::string_
 
 Result<std::unique_ptr<WritableFile>> FaultEnv::new_writable_file(const std::string& path) {
   std::lock_guard lock(mutex_);
-  if (auto ok = fault_point("create " + path, false); !ok) return std::unexpected(ok.error());
+  if (auto ok = fault_point("create " + path, false, {}, nullptr, true); !ok) {
+    return std::unexpected(ok.error());
+  }
   auto inode = std::make_shared<Inode>();
   entries_[path] = inode;
   return std::make_unique<FaultFile>(this, path, inode);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultEnv::reopen_writable_file(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (auto ok = fault_point("open for appending " + path, false); !ok) {
+    return std::unexpected(ok.error());
+  }
+  auto it = entries_.find(path);
+  if (it == entries_.end()) return fail(ErrorCode::kNotFound, "no file " + path);
+  return std::make_unique<FaultFile>(this, path, it->second);
 }
 
 Status FaultEnv::file_append(const std::shared_ptr<Inode>& inode, const std::string& path,
                              std::string_view data) {
   std::lock_guard lock(mutex_);
   last_appended_ = inode;
-  if (auto ok = fault_point("append " + path, false, data, inode.get()); !ok) return ok;
+  if (auto ok = fault_point("append " + path, false, data, inode.get(), true); !ok) return ok;
   inode->data += data;
   return {};
 }
@@ -153,7 +198,7 @@ bool FaultEnv::file_exists(const std::string& path) {
 
 Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
   std::lock_guard lock(mutex_);
-  if (auto ok = fault_point("rename " + from, false); !ok) return ok;
+  if (auto ok = fault_point("rename " + from, false, {}, nullptr, true); !ok) return ok;
   auto it = entries_.find(from);
   if (it == entries_.end()) return fail(ErrorCode::kIoError, "rename: no file " + from);
   entries_[to] = it->second;
@@ -177,8 +222,16 @@ Status FaultEnv::sync_dir(const std::string& dir) {
   return {};
 }
 
-Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string&) {
-  return std::make_unique<NoLock>();
+Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string& path, LockMode mode) {
+  std::lock_guard lock(locks_->mutex);
+  const bool exclusive_held = locks_->exclusive[path];
+  const bool shared_held = locks_->shared[path] > 0;
+  if (exclusive_held || (mode == LockMode::kExclusive && shared_held)) {
+    return fail(ErrorCode::kIoError, "lock " + path + ": held by another opener (injected flock)");
+  }
+  if (mode == LockMode::kExclusive) locks_->exclusive[path] = true;
+  else ++locks_->shared[path];
+  return std::make_unique<FaultLock>(locks_, path, mode, locks_->epoch);
 }
 
 }  // namespace stash::test

@@ -46,6 +46,9 @@ class FaultEnv final : public Env {
   void crash_at_sync(int k);
   // The n-th fallible call from now (1-based) fails once with `err`.
   void fail_nth(int n, int err);
+  // While on, every call that would need free space (create, append, rename)
+  // fails with ENOSPC, writing nothing: a full disk.
+  void set_disk_full(bool full);
   // Every file sync sleeps this long first (to make group commit visible).
   void set_sync_delay(std::chrono::microseconds delay);
   // Simulates a power cut and reboot: only durable data remains (see above),
@@ -62,13 +65,25 @@ class FaultEnv final : public Env {
 
   // Env.
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> reopen_writable_file(const std::string& path) override;
   Result<std::string> read_file(const std::string& path) override;
   bool file_exists(const std::string& path) override;
   Status rename_file(const std::string& from, const std::string& to) override;
   Status remove_file(const std::string& path) override;
   Status create_dir(const std::string& dir) override;
   Status sync_dir(const std::string& dir) override;
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override;
+  // Models flock: an exclusive lock excludes every other lock on the path, a
+  // shared one only exclusive ones. restart() drops every lock.
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, LockMode mode) override;
+
+  // Who holds which lock; shared with the locks handed out, which may
+  // outlive this env or a restart().
+  struct LockTable {
+    std::mutex mutex;
+    std::map<std::string, int> shared;  // Holders per path.
+    std::map<std::string, bool> exclusive;
+    int epoch = 0;  // Bumped by restart(): older locks are gone.
+  };
 
   // Used by the files this env hands out.
   Status file_append(const std::shared_ptr<Inode>& inode, const std::string& path,
@@ -78,7 +93,7 @@ class FaultEnv final : public Env {
  private:
   // Counts a fallible call; returns the injected error, if this one fails.
   Status fault_point(const std::string& what, bool is_sync, std::string_view data = {},
-                     Inode* partial = nullptr);
+                     Inode* partial = nullptr, bool needs_space = false);
 
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Inode>> entries_;  // Visible.
@@ -90,6 +105,8 @@ class FaultEnv final : public Env {
   bool crashed_ = false;
   int fail_at_ = 0;   // 0: none.
   int fail_errno_ = 0;
+  bool disk_full_ = false;
+  std::shared_ptr<LockTable> locks_ = std::make_shared<LockTable>();
   std::chrono::microseconds sync_delay_{0};
 };
 

@@ -74,6 +74,35 @@ TEST_F(PosixTest, SecondOpenOfTheSameDirectoryIsRefused) {
   EXPECT_EQ(second.error().code(), ErrorCode::kIoError);
 }
 
+// flock(2): readers share LOCK, a writer excludes them; a reader needs no
+// LOCK file and creates none.
+TEST_F(PosixTest, ReadOnlyOpensShareTheLockAndExcludeTheWriter) {
+  populate();
+  MemoryStashOptions read_only;
+  read_only.read_only = true;
+  {
+    auto writer = DurableMemoryStash::open(dir_);
+    ASSERT_TRUE(writer) << writer.error();
+    auto reader = DurableMemoryStash::open(dir_, read_only);
+    ASSERT_FALSE(reader);
+    EXPECT_EQ(reader.error().code(), ErrorCode::kIoError);
+  }
+  auto first = DurableMemoryStash::open(dir_, read_only);
+  ASSERT_TRUE(first) << first.error();
+  auto second = DurableMemoryStash::open(dir_, read_only);
+  ASSERT_TRUE(second) << second.error();
+  auto c = (*second)->collection("orders");
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ((*second)->iter(*c)->size(), 2u);
+  EXPECT_FALSE(DurableMemoryStash::open(dir_));
+  first->reset();
+  second->reset();
+  fs::remove(dir_ + "/LOCK");
+  auto unlocked = DurableMemoryStash::open(dir_, read_only);
+  ASSERT_TRUE(unlocked) << unlocked.error();
+  EXPECT_FALSE(fs::exists(dir_ + "/LOCK"));
+}
+
 TEST_F(PosixTest, MissingStoreWithoutCreateIsNotFound) {
   MemoryStashOptions options;
   options.create_if_missing = false;

@@ -141,16 +141,17 @@ class PostgresStash::Impl {
 
   template <typename R, typename Body>
   R run(bool write, const char* what, Body& body) {
-    deadline_ = options_.call_timeout_ms > 0
-                    ? std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(options_.call_timeout_ms)
-                    : postgres::kNoDeadline;
+    const postgres::Deadline deadline =
+        options_.call_timeout_ms > 0
+            ? std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.call_timeout_ms)
+            : postgres::kNoDeadline;
     std::unique_lock lock(mutex_, std::defer_lock);
-    if (deadline_ == postgres::kNoDeadline) {
+    if (deadline == postgres::kNoDeadline) {
       lock.lock();
-    } else if (!lock.try_lock_until(deadline_)) {
+    } else if (!lock.try_lock_until(deadline)) {
       return std::unexpected(busy(what));
     }
+    deadline_ = deadline;  // guarded by mutex_, like every member below
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
     std::optional<Error> last;
     for (int attempt = 0;; ++attempt) {
@@ -209,8 +210,9 @@ class PostgresStash::Impl {
 };
 
 namespace postgres {
-// Session settings every new connection gets (statement_timeout, and
-// SERIALIZABLE as the default isolation, so single statements are too).
+// Session settings every new connection gets (statement_timeout,
+// SERIALIZABLE as the default isolation, so single statements are too, and
+// generic plans for the prepared statements).
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options);
 }  // namespace postgres
 

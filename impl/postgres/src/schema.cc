@@ -36,7 +36,8 @@
 // longer keys, values and names. Version 2 indexes only the 32-byte SHA-256
 // of a key or name: lookups compare the digest, then the bytes (so a digest
 // collision cannot return a wrong row; two names with one digest would make
-// the second one's creation fail, kUnavailable), and reads that return rows
+// the second one's creation fail with kInternal, SQLSTATE SX003), and reads
+// that return rows
 // in order sort them by the bytes themselves (ORDER BY key, value, time).
 // Version 1 stores are refused at open with kInvalidArgument naming both
 // versions; move their data with a program that reads with the old library

@@ -172,8 +172,13 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
 }
 
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options) {
+  // force_generic_plan: the statements are prepared once per connection and
+  // their plans do not depend on the parameter values, but PostgreSQL would
+  // re-plan the write statement at every call (a custom plan looks cheaper
+  // to it when it can count the arrays), which cost more than the write.
   return c.exec("SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms)) +
-                "; SET default_transaction_isolation = 'serializable'");
+                "; SET default_transaction_isolation = 'serializable'"
+                "; SET plan_cache_mode = force_generic_plan");
 }
 
 }  // namespace postgres

@@ -5,7 +5,7 @@
 
 namespace stash {
 
-Result<VerifyReport> PostgresStash::verify() {
+Result<VerifyReport> PostgresStash::verify_report() {
   const auto& checks = impl_->sql().verify_checks;
   return impl_->read("verify", [&](postgres::Txn& txn) -> Result<VerifyReport> {
     std::vector<postgres::Query> queries;

@@ -2,72 +2,69 @@
 
 #include <cstring>
 
+#include "sqlite_stash_impl.h"
+
 namespace stash::sqlite {
 namespace {
 
 __extension__ typedef unsigned __int128 UInt128;
 
-// Column i of the current row equals `bytes`. SQLite returns a null pointer
-// for a zero-length BLOB.
-bool column_equals(sqlite3_stmt* s, int i, const Bytes& bytes) {
-  const void* data = sqlite3_column_blob(s, i);
-  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, i));
-  return size == bytes.size() && (size == 0 || std::memcmp(data, bytes.data(), size) == 0);
-}
-
-void assign_column(sqlite3_stmt* s, int i, Bytes& out) {
-  const void* data = sqlite3_column_blob(s, i);
-  const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s, i));
-  if (size == 0) {
-    out.clear();
-  } else {
-    out.assign(static_cast<const char*>(data), size);
-  }
-}
-
 // Wraps instead of overflowing (undefined for signed __int128), as the sums
-// of stash_sum may; only a collection holding more than 2^63 rows of
+// of stash_sum may; only a collection holding more than 2^63 entries of
 // 2^64-wide diffs could get there.
 Int128 add(Int128 a, Int128 b) {
   return static_cast<Int128>(static_cast<UInt128>(a) + static_cast<UInt128>(b));
 }
 
+// memcmp order, then length: SQLite's BLOB order.
+int compare(std::string_view a, std::string_view b) {
+  const int c = std::memcmp(a.data(), b.data(), std::min(a.size(), b.size()));
+  if (c != 0 || a.size() == b.size()) return c;
+  return a.size() < b.size() ? -1 : 1;
+}
+
 }  // namespace
 
-Status scan_pairs(Statement& scan, Timestamp since, const PairVisitor& visit) {
-  sqlite3_stmt* s = scan.raw();
-  PairRows pair;
-  bool open = false;
-  for (;;) {
-    auto row = scan.step("scan");
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    if (!open || !column_equals(s, 0, pair.key) || !column_equals(s, 1, pair.value)) {
-      if (open) {
-        if (auto ok = visit(pair); !ok) return ok;
-      }
-      assign_column(s, 0, pair.key);
-      assign_column(s, 1, pair.value);
-      pair.any_at_since = false;
-      pair.at_since = 0;
-      pair.later.clear();
-      open = true;
-    }
-    const Timestamp time = sqlite3_column_int64(s, 2);
-    auto diff = decode_diff(sqlite3_column_value(s, 3));
-    if (!diff) {
-      return fail(ErrorCode::kCorruption,
-                  "sqlite: scan: stored diff is neither an integer nor a 16-byte sum");
-    }
-    if (time <= since) {
-      pair.any_at_since = true;
-      pair.at_since = add(pair.at_since, *diff);
+void advance_pair(const std::vector<Entry>& entries, Timestamp since, PairRows& p) {
+  p.any_at_since = false;
+  p.at_since = 0;
+  p.later.clear();
+  for (const Entry& e : entries) {
+    if (e.time <= since) {
+      p.any_at_since = true;
+      p.at_since = add(p.at_since, e.diff);
     } else {
-      pair.later.emplace_back(time, *diff);
+      p.later.emplace_back(e.time, e.diff);
     }
   }
-  if (open) return visit(pair);
+}
+
+std::int64_t collection_id(const CollectionRow& collection) { return collection.id; }
+
+Status ScanChecks::next(std::string_view key, std::string_view value, std::int64_t crc) {
+  if (rows_ > 0) {
+    const int c = compare(key, last_key_);
+    if (c < 0 || (c == 0 && compare(value, last_value_) <= 0)) {
+      return fail(ErrorCode::kCorruption,
+                  "sqlite: data rows of collection #" + std::to_string(collection_.id) +
+                      " are out of order: the table's B-tree is damaged");
+    }
+  }
+  last_key_.assign(key);
+  last_value_.assign(value);
+  ++rows_;
+  digest_ += digest_term(crc);
   return {};
+}
+
+Status ScanChecks::finish() const {
+  if (rows_ == collection_.rows && digest_ == collection_.digest) return {};
+  return fail(ErrorCode::kCorruption,
+              "sqlite: collection #" + std::to_string(collection_.id) + " should hold " +
+                  std::to_string(collection_.rows) + " data rows (digest " +
+                  std::to_string(collection_.digest) + ") but " + std::to_string(rows_) +
+                  " were found (digest " + std::to_string(digest_) +
+                  "): rows were lost or damaged");
 }
 
 }  // namespace stash::sqlite

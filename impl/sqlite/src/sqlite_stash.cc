@@ -1,50 +1,26 @@
-// SqliteStash: each operation is one transaction of a few prepared statements.
-// Writes and per-key reads consolidate in SQL (see schema.cc for the tables
-// and exact_diff_sql.h for how diffs are summed exactly); whole-collection
-// reads are one ordered scan consolidated in C++ (ordered_scan.h). The
-// frontier checks are the shared ones of rules.h, so errors match
-// MemoryStash's exactly.
+// SqliteStash: each operation is one transaction of a few prepared statements
+// (writes grouped, see Impl::write). A data row is one (key, value) pair with
+// its entries (stored_row.h); reads decode and consolidate them in C++ with
+// 128-bit sums, checking every row's checksum. The frontier checks are the
+// shared ones of rules.h, so errors match MemoryStash's exactly.
 #include <map>
 #include <utility>
+#include <vector>
 
+#include "checksum.h"
 #include "ordered_scan.h"
 #include "sqlite_stash_impl.h"
 #include "stash/rules.h"
+#include "stored_row.h"
 
 namespace stash {
 namespace {
 
+using sqlite::Entry;
 using sqlite::Int128;
 using sqlite::PairRows;
 
-// Every read advances times to since and sums equal (key, value, time).
-// HAVING drops zero sums; a BLOB sum (out of int64 range) is kept.
-constexpr const char* kIterKeySql =
-    "SELECT value, max(time, ?2) AS t, stash_sum(diff) AS d FROM data "
-    "WHERE collection_id = ?1 AND key = ?3 GROUP BY value, t HAVING d != 0 "
-    "ORDER BY value, t";
-// The peek of one key sums, per value, the advanced groups at or before the
-// peek timestamp ?3; `wide` flags any advanced group (sealed or not) whose sum
-// is out of range, because the provided peek fails then (it reads iter first).
-constexpr const char* kPeekKeySql =
-    "WITH g AS (SELECT value, max(time, ?2) AS t, stash_sum(diff) AS d "
-    "           FROM data WHERE collection_id = ?1 AND key = ?4 GROUP BY value, t) "
-    "SELECT value, stash_sum(CASE WHEN t <= ?3 THEN d ELSE 0 END) AS s, "
-    "       max(typeof(d) = 'blob') AS wide "
-    "FROM g GROUP BY value ORDER BY value";
-
-// A peek row: the sealed sum of one value of a key.
-struct PeekRow {
-  Bytes key;
-  Bytes value;
-  std::optional<Diff> sum;  // nullopt: out of int64 range
-  bool wide_group = false;  // some advanced group of this pair is out of range
-};
-
-std::optional<Diff> diff_column(const sqlite::Statement& s, int i) {
-  if (s.column_type(i) != SQLITE_INTEGER) return std::nullopt;
-  return s.column_int(i);
-}
+constexpr const char* kCollectionColumns = "id, name, since, upper, rows, digest, crc";
 
 // Calls emit(time, diff) for each non-zero advanced group of `p`, in time
 // order; the first group is at since.
@@ -54,39 +30,116 @@ Status for_each_group(const PairRows& p, Timestamp since, Emit emit) {
     if (auto ok = emit(since, p.at_since); !ok) return ok;
   }
   for (const auto& [time, diff] : p.later) {
-    if (diff == 0) continue;  // not stored (rows never hold 0), but harmless
+    if (diff == 0) continue;  // entries are never 0, but harmless
     if (auto ok = emit(time, diff); !ok) return ok;
   }
   return {};
 }
 
-// The peek of one pair: the sum of its advanced groups at or before `ts`.
-// nullopt (out of range) if that sum, or any advanced group, sealed or not,
-// does not fit in int64: the provided peek reads iter first, which fails.
-std::optional<Int128> peek_sum(const PairRows& p, Timestamp since, Timestamp ts) {
+// The peek of one pair: the sum of its advanced groups at or before `ts`,
+// and whether any advanced group, sealed or not, is out of int64 range (the
+// provided peeks read iter first, which fails then).
+struct PeekSum {
   Int128 sum = 0;
   bool wide = false;
-  auto add = [&](Timestamp t, Int128 d) -> Status {
-    if (!sqlite::fits_int64(d)) wide = true;
-    if (t <= ts) sum += d;
+};
+PeekSum peek_sum(const PairRows& p, Timestamp since, Timestamp ts) {
+  PeekSum out;
+  (void)for_each_group(p, since, [&](Timestamp t, Int128 d) -> Status {
+    if (!sqlite::fits_int64(d)) out.wide = true;
+    if (t <= ts) out.sum += d;
     return {};
-  };
-  (void)for_each_group(p, since, add);
-  if (wide || !sqlite::fits_int64(sum)) return std::nullopt;
-  return sum;
+  });
+  return out;
 }
 
-// The ordered scan of collection `c`, read as of `since`, one call of
-// `visit` per (key, value) pair; see ordered_scan.h.
-Status scan_collection(SqliteStash::Impl& impl, CollectionHandle c, Timestamp since,
-                       const sqlite::PairVisitor& visit) {
+Error corrupt_collection(std::int64_t id, const std::string& what) {
+  return Error(ErrorCode::kCorruption,
+               "sqlite: collections row #" + std::to_string(id) + ": " + what);
+}
+
+// Reads a collections row from `s` (columns kCollectionColumns), verified.
+Result<CollectionRow> read_collection(const sqlite::Statement& s) {
+  CollectionRow row;
+  row.id = s.column_int(0);
+  if (s.column_type(1) != SQLITE_BLOB && s.column_type(1) != SQLITE_NULL) {
+    return std::unexpected(corrupt_collection(row.id, "name is not a BLOB"));
+  }
+  row.name = s.column_bytes(1);
+  for (int i : {2, 3}) {
+    if (s.column_type(i) != SQLITE_NULL && s.column_type(i) != SQLITE_INTEGER) {
+      return std::unexpected(corrupt_collection(row.id, "frontier is not an integer"));
+    }
+  }
+  row.since = s.column_frontier(2);
+  row.upper = s.column_frontier(3);
+  row.rows = s.column_int(4);
+  row.digest = static_cast<std::uint64_t>(s.column_int(5));
+  if (s.column_int(6) != collection_crc(row) || s.column_type(6) != SQLITE_INTEGER) {
+    return std::unexpected(corrupt_collection(row.id, "checksum mismatch"));
+  }
+  return row;
+}
+
+// The ordered scan of collection `row`, read as of `since`; see ordered_scan.h.
+template <typename Visit>
+Status scan_collection(SqliteStash::Impl& impl, const CollectionRow& row, Timestamp since,
+                       Visit&& visit) {
   auto s = impl.statement(sqlite::kScanSql);
   if (!s) return std::unexpected(s.error());
-  s->bind(1, c.id);
-  return sqlite::scan_pairs(*s, since, visit);
+  s->bind(1, row.id);
+  return sqlite::scan_pairs(*s, row, since, visit);
+}
+
+// The rows of one key, one per value in value order, as PairRows.
+Result<std::vector<PairRows>> key_pairs(SqliteStash::Impl& impl, const CollectionRow& row,
+                                        const Bytes& key, Timestamp since) {
+  auto s = impl.statement(
+      "SELECT value, time, diff, later, crc FROM data "
+      "WHERE collection_id = ?1 AND key = ?2 ORDER BY value");
+  if (!s) return std::unexpected(s.error());
+  s->bind(1, row.id).bind(2, key);
+  std::vector<PairRows> out;
+  std::vector<Entry> entries;
+  for (;;) {
+    auto step = s->step("read key");
+    if (!step) return std::unexpected(step.error());
+    if (!*step) return out;
+    entries.clear();
+    std::int64_t crc = 0;
+    const std::string_view value = sqlite::column_view(s->raw(), 0);
+    if (auto ok = sqlite::decode_row(s->raw(), 1, row.id, key, value, entries, crc, false); !ok) {
+      return std::unexpected(ok.error());
+    }
+    PairRows p;
+    p.key = key;
+    p.value.assign(value);
+    sqlite::advance_pair(entries, since, p);
+    out.push_back(std::move(p));
+  }
 }
 
 }  // namespace
+
+std::int64_t collection_crc(const CollectionRow& row) {
+  sqlite::RowChecksum sum;
+  sum.add(row.id).add(row.name);
+  for (const Frontier* f : {&row.since, &row.upper}) {
+    if (f->is_empty()) {
+      sum.add_null();
+    } else {
+      sum.add(*f->element());
+    }
+  }
+  sum.add(row.rows).add(static_cast<std::int64_t>(row.digest));
+  return sum.value();
+}
+
+std::int64_t fence_crc(std::int64_t epoch, const Bytes& nonce) {
+  sqlite::RowChecksum sum;
+  sum.add(epoch).add(nonce);
+  return sum.value();
+}
 
 // --- Impl: the transaction discipline and shared statements ----------------
 
@@ -104,13 +157,18 @@ Status SqliteStash::Impl::usable(bool write) const {
 
 Status SqliteStash::Impl::check_fence() {
   if (!token_) return {};  // read-only: never fenced
-  auto s = statement("SELECT epoch, nonce FROM fence WHERE id = 0");
+  auto s = statement("SELECT epoch, nonce, crc FROM fence WHERE id = 0");
   if (!s) return std::unexpected(s.error());
   auto row = s->step("fence");
   if (!row) return std::unexpected(row.error());
-  const bool ours = *row && s->column_int(0) == token_->epoch && s->column_bytes(1) == token_->nonce;
+  if (!*row) return fail(ErrorCode::kCorruption, "sqlite: stash file has no fence row");
+  const std::int64_t epoch = s->column_int(0);
+  const Bytes nonce = s->column_bytes(1);
+  if (s->column_int(2) != fence_crc(epoch, nonce)) {
+    return fail(ErrorCode::kCorruption, "sqlite: fence row: checksum mismatch");
+  }
   s->reset();
-  if (ours) return {};
+  if (epoch == token_->epoch && nonce == token_->nonce) return {};
   fenced_ = true;
   return usable(false);
 }
@@ -130,64 +188,176 @@ void SqliteStash::Impl::rollback() {
   }
 }
 
-Result<Frontiers> SqliteStash::Impl::frontiers(CollectionHandle c) {
-  auto s = statement("SELECT since, upper FROM collections WHERE id = ?1");
+Status SqliteStash::Impl::submit(WriteRequest& request) {
+  std::unique_lock queue(queue_mutex_);
+  queue_.push_back(&request);
+  queue_cv_.wait(queue, [&] { return request.done || !leading_; });
+  if (request.done) return request.status;
+  // Lead: take every call queued so far (this one included) as one group.
+  leading_ = true;
+  std::vector<WriteRequest*> group(queue_.begin(), queue_.end());
+  queue_.clear();
+  queue.unlock();
+  run_group(group);
+  queue.lock();
+  for (WriteRequest* r : group) r->done = true;
+  leading_ = false;
+  queue.unlock();
+  queue_cv_.notify_all();
+  return request.status;
+}
+
+void SqliteStash::Impl::run_group(std::span<WriteRequest* const> group) {
+  std::lock_guard lock(mutex_);
+  auto fail_from = [&](std::size_t first, const Error& e) {
+    for (std::size_t i = first; i < group.size(); ++i) group[i]->status = std::unexpected(e);
+  };
+  if (auto ok = usable(true); !ok) return fail_from(0, ok.error());
+  if (auto ok = run("BEGIN IMMEDIATE"); !ok) return fail_from(0, ok.error());
+  if (auto ok = check_fence(); !ok) {
+    rollback();
+    return fail_from(0, ok.error());
+  }
+  // The transaction ended under us (SQLite rolls back on some I/O errors,
+  // or a savepoint step failed): nothing of this group is applied.
+  auto lose_group = [&](std::size_t failed, const Error& e) {
+    rollback();
+    const Error lost(e.code(), "rolled back with the other calls of its commit group: " +
+                                   e.message());
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (i == failed) continue;
+      if (i > failed || group[i]->status) group[i]->status = std::unexpected(lost);
+    }
+  };
+  const bool savepoints = group.size() > 1;
+  bool any_ok = false;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    WriteRequest& r = *group[i];
+    if (savepoints) {
+      if (auto ok = run("SAVEPOINT call"); !ok) {
+        r.status = ok;
+        return lose_group(i, ok.error());
+      }
+    }
+    r.status = r.run();
+    if (sqlite3_get_autocommit(db())) {
+      const Error e = r.status ? Error(ErrorCode::kInternal, "sqlite: transaction ended early")
+                               : r.status.error();
+      if (r.status) r.status = std::unexpected(e);
+      return lose_group(i, e);
+    }
+    if (!savepoints) break;
+    if (r.status) {
+      if (auto ok = run("RELEASE call"); !ok) {
+        r.status = ok;
+        return lose_group(i, ok.error());
+      }
+      any_ok = true;
+    } else {
+      Status undone = run("ROLLBACK TO call");
+      if (undone) undone = run("RELEASE call");
+      if (!undone) return lose_group(i, undone.error());
+    }
+  }
+  if (!savepoints) any_ok = static_cast<bool>(group[0]->status);
+  if (!any_ok) return rollback();
+  if (auto ok = run("COMMIT"); !ok) {
+    rollback();
+    for (WriteRequest* r : group) {
+      if (r->status) r->status = ok;
+    }
+  }
+}
+
+Result<CollectionRow> SqliteStash::Impl::load(CollectionHandle c) {
+  auto s = statement("SELECT id, name, since, upper, rows, digest, crc FROM collections "
+                     "WHERE id = ?1");
   if (!s) return std::unexpected(s.error());
-  auto row = s->bind(1, c.id).step("read frontiers");
+  auto row = s->bind(1, c.id).step("read collection");
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::unexpected(rules::unknown_collection(c));
-  Frontiers f{s->column_frontier(0), s->column_frontier(1)};
+  auto out = read_collection(*s);
   s->reset();
-  return f;
+  return out;
 }
 
-Status SqliteStash::Impl::set_upper(CollectionHandle c, const Frontier& upper) {
-  auto s = statement("UPDATE collections SET upper = ?2 WHERE id = ?1");
+Status SqliteStash::Impl::store(const CollectionRow& row) {
+  auto s = statement(
+      "UPDATE collections SET since = ?2, upper = ?3, rows = ?4, digest = ?5, crc = ?6 "
+      "WHERE id = ?1");
   if (!s) return std::unexpected(s.error());
-  return s->bind(1, c.id).bind(2, upper).run("seal");
+  return s->bind(1, row.id)
+      .bind(2, row.since)
+      .bind(3, row.upper)
+      .bind(4, row.rows)
+      .bind(5, static_cast<std::int64_t>(row.digest))
+      .bind(6, collection_crc(row))
+      .run("write collection");
 }
 
-Status SqliteStash::Impl::set_since(CollectionHandle c, const Frontier& since) {
-  auto s = statement("UPDATE collections SET since = ?2 WHERE id = ?1");
-  if (!s) return std::unexpected(s.error());
-  return s->bind(1, c.id).bind(2, since).run("compact");
-}
-
-// Adds each update to the exact sum at its (key, value, time); a sum that
-// reaches zero is deleted, so rows never hold 0. Most updates land on a new
-// (key, value, time): a plain insert, no RETURNING, no function call. Only
-// one whose row exists (the insert did nothing) takes add_to_existing.
-Status SqliteStash::Impl::add_all(CollectionHandle c, std::span<const Update> entries) {
+// Adds each update to its pair. Most updates land on a new pair: a plain
+// insert of a one-entry row, no RETURNING, no function call. Only one whose
+// pair exists (the insert did nothing) takes add_to_existing.
+Status SqliteStash::Impl::add_all(CollectionRow& row, std::span<const Update> entries) {
+  if (entries.empty()) return {};
+  if (row.since.is_empty()) {
+    // upper >= since = {}: every time was refused before we got here.
+    return fail(ErrorCode::kInternal, "sqlite: update of a collection compacted to {}");
+  }
+  const Timestamp since = *row.since.element();
   auto insert = statement(
-      "INSERT INTO data(collection_id, key, value, time, diff) VALUES (?1, ?2, ?3, ?4, ?5) "
-      "ON CONFLICT DO NOTHING");
+      "INSERT INTO data(collection_id, key, value, time, diff, later, merge_at, crc) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6) ON CONFLICT DO NOTHING");
   if (!insert) return std::unexpected(insert.error());
   for (const Update& u : entries) {
     if (u.diff == 0) continue;  // adds nothing (and a new row must not hold 0)
-    insert->reset().bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).bind(5, u.diff);
+    const std::int64_t crc = sqlite::single_entry_crc(row.id, u.key, u.value, u.time, u.diff);
+    insert->reset().bind(1, row.id).bind(2, u.key).bind(3, u.value).bind(4, u.time);
+    insert->bind(5, u.diff).bind(6, crc);
     if (auto ok = insert->run("update"); !ok) return ok;
-    if (sqlite3_changes(db()) == 1) continue;  // inserted
-    if (auto ok = add_to_existing(c, u); !ok) return ok;
+    if (sqlite3_changes(db()) == 1) {
+      ++row.rows;
+      row.digest += digest_term(crc);
+      continue;
+    }
+    if (auto ok = add_to_existing(row, u, since); !ok) return ok;
   }
   return {};
 }
 
-Status SqliteStash::Impl::add_to_existing(CollectionHandle c, const Update& u) {
-  auto add = statement(
-      "UPDATE data SET diff = stash_add(diff, ?5) "
-      "WHERE collection_id = ?1 AND key = ?2 AND value = ?3 AND time = ?4 RETURNING diff");
-  if (!add) return std::unexpected(add.error());
-  add->bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).bind(5, u.diff);
-  auto row = add->step("update");
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail(ErrorCode::kInternal, "sqlite: update: conflicting row not found");
-  const bool zero = diff_column(*add, 0) == Diff{0};
-  if (auto ok = add->run("update"); !ok) return ok;
-  if (!zero) return {};
-  auto erase = statement(
-      "DELETE FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3 AND time = ?4");
-  if (!erase) return std::unexpected(erase.error());
-  return erase->bind(1, c.id).bind(2, u.key).bind(3, u.value).bind(4, u.time).run("update");
+Status SqliteStash::Impl::add_to_existing(CollectionRow& row, const Update& u, Timestamp since) {
+  auto get = statement(
+      "SELECT time, diff, later, crc, merge_at FROM data "
+      "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
+  if (!get) return std::unexpected(get.error());
+  auto found = get->bind(1, row.id).bind(2, u.key).bind(3, u.value).step("update");
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return fail(ErrorCode::kInternal, "sqlite: update: conflicting row not found");
+  std::vector<Entry> entries;
+  std::int64_t old_crc = 0;
+  if (auto ok = sqlite::decode_row(get->raw(), 0, row.id, u.key, u.value, entries, old_crc, true);
+      !ok) {
+    return ok;
+  }
+  get->reset();
+  sqlite::add_entry(entries, u.time, u.diff);
+  sqlite::advance_to(entries, since);
+  row.digest -= digest_term(old_crc);
+  if (entries.empty()) {
+    auto erase = statement("DELETE FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
+    if (!erase) return std::unexpected(erase.error());
+    --row.rows;
+    return erase->bind(1, row.id).bind(2, u.key).bind(3, u.value).run("update");
+  }
+  const sqlite::RowColumns columns = sqlite::encode_row(row.id, u.key, u.value, entries);
+  auto put = statement(
+      "UPDATE data SET time = ?4, diff = ?5, later = ?6, merge_at = ?7, crc = ?8 "
+      "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
+  if (!put) return std::unexpected(put.error());
+  put->bind(1, row.id).bind(2, u.key).bind(3, u.value);
+  sqlite::bind_row(put->raw(), 4, columns);
+  row.digest += digest_term(columns.crc);
+  return put->run("update");
 }
 
 // --- Stash operations ---------------------------------------------------------
@@ -195,57 +365,101 @@ Status SqliteStash::Impl::add_to_existing(CollectionHandle c, const Update& u) {
 SqliteStash::SqliteStash(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStash::~SqliteStash() = default;
 
-Result<CollectionHandle> SqliteStash::collection(std::string_view name) {
+Result<CollectionHandle> SqliteStash::collection(std::string_view name_view) {
+  const Bytes name(name_view);
+  // The name index finds a collection; if it does not, the table itself is
+  // searched, so a damaged index can never make a collection look missing
+  // (and a new, empty one be created in its place).
   auto find = [&]() -> Result<std::optional<CollectionHandle>> {
     // Inside the transaction, so that a fenced handle reports kFenced first.
-    if (auto ok = rules::check_collection_name(name); !ok) return std::unexpected(ok.error());
-    auto s = impl_->statement("SELECT id FROM collections WHERE name = ?1");
+    if (auto ok = rules::check_collection_name(name_view); !ok) {
+      return std::unexpected(ok.error());
+    }
+    auto s = impl_->statement(
+        "SELECT id, name, since, upper, rows, digest, crc FROM collections WHERE name = ?1");
     if (!s) return std::unexpected(s.error());
-    auto row = s->bind_text(1, name).step("collection");
+    auto row = s->bind(1, name).step("collection");
     if (!row) return std::unexpected(row.error());
-    std::optional<CollectionHandle> found;
-    if (*row) found = CollectionHandle{s->column_int(0)};
-    s->reset();
-    return found;
+    if (*row) {
+      auto found = read_collection(*s);
+      if (!found) return std::unexpected(found.error());
+      if (found->name != name) {
+        return std::unexpected(corrupt_collection(found->id, "name index disagrees with table"));
+      }
+      return CollectionHandle{found->id};
+    }
+    auto all = impl_->statement(
+        "SELECT id, name, since, upper, rows, digest, crc FROM collections NOT INDEXED");
+    if (!all) return std::unexpected(all.error());
+    for (;;) {
+      auto next = all->step("collection");
+      if (!next) return std::unexpected(next.error());
+      if (!*next) return std::optional<CollectionHandle>();
+      auto found = read_collection(*all);
+      if (!found) return std::unexpected(found.error());
+      if (found->name == name) {
+        return std::unexpected(
+            corrupt_collection(found->id, "missing from the name index: the index is damaged"));
+      }
+    }
   };
   // Most calls find an existing collection: try under the shared lock first.
   auto found = impl_->read(find);
   if (!found) return std::unexpected(found.error());
   if (*found) return **found;
   if (impl_->options().read_only) {
-    return fail(ErrorCode::kNotFound, "no collection named \"" + std::string(name) +
+    return fail(ErrorCode::kNotFound, "no collection named \"" + std::string(name_view) +
                                           "\" in this read-only stash");
   }
   return impl_->write([&]() -> Result<CollectionHandle> {
+    auto again = find();  // another writer may have created it meanwhile
+    if (!again) return std::unexpected(again.error());
+    if (*again) return **again;
+    auto next = sqlite::query_int(impl_->db(), "SELECT coalesce(max(id), 0) + 1 FROM collections");
+    if (!next) return std::unexpected(next.error());
+    CollectionRow row;
+    row.id = *next;
+    row.name = name;
+    row.since = Frontier(0);
+    row.upper = Frontier(0);
     auto insert = impl_->statement(
-        "INSERT INTO collections(name, since, upper) VALUES (?1, 0, 0) "
-        "ON CONFLICT(name) DO NOTHING");
+        "INSERT INTO collections(id, name, since, upper, rows, digest, crc) "
+        "VALUES (?1, ?2, 0, 0, 0, 0, ?3)");
     if (!insert) return std::unexpected(insert.error());
-    if (auto ok = insert->bind_text(1, name).run("create collection"); !ok) {
+    if (auto ok = insert->bind(1, row.id).bind(2, name).bind(3, collection_crc(row))
+                      .run("create collection");
+        !ok) {
       return std::unexpected(ok.error());
     }
-    auto created = find();
-    if (!created) return std::unexpected(created.error());
-    if (!*created) return fail(ErrorCode::kInternal, "created collection not found");
-    return **created;
+    return CollectionHandle{row.id};
   });
 }
 
 Result<std::vector<Update>> SqliteStash::iter(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::vector<Update>> {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
-    if (auto ok = rules::check_readable(f->since); !ok) return std::unexpected(ok.error());
-    const Timestamp since = *f->since.element();
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    if (auto ok = rules::check_readable(row->since); !ok) return std::unexpected(ok.error());
+    const Timestamp since = *row->since.element();
     std::vector<Update> out;
-    auto visit = [&](const PairRows& p) -> Status {
+    out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(row->rows, 0)));
+    auto visit = [&](PairRows& p) -> Status {
+      const bool has_since = p.any_at_since && p.at_since != 0;
+      const std::size_t groups = (has_since ? 1 : 0) + p.later.size();
+      if (groups == 1) {  // the common case: move the pair's bytes into the result
+        const Timestamp t = has_since ? since : p.later.front().first;
+        const Int128 d = has_since ? p.at_since : p.later.front().second;
+        if (!sqlite::fits_int64(d)) return std::unexpected(rules::diff_out_of_range(c));
+        out.push_back({std::move(p.key), std::move(p.value), t, static_cast<Diff>(d)});
+        return {};
+      }
       return for_each_group(p, since, [&](Timestamp t, Int128 d) -> Status {
         if (!sqlite::fits_int64(d)) return std::unexpected(rules::diff_out_of_range(c));
         out.push_back({p.key, p.value, t, static_cast<Diff>(d)});
         return {};
       });
     };
-    if (auto ok = scan_collection(*impl_, c, since, visit); !ok) {
+    if (auto ok = scan_collection(*impl_, *row, since, visit); !ok) {
       return std::unexpected(ok.error());
     }
     return out;
@@ -254,33 +468,38 @@ Result<std::vector<Update>> SqliteStash::iter(CollectionHandle c) {
 
 Result<std::vector<ValueUpdate>> SqliteStash::iter_key(CollectionHandle c, const Bytes& key) {
   return impl_->read([&]() -> Result<std::vector<ValueUpdate>> {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
-    if (auto ok = rules::check_readable(f->since); !ok) return std::unexpected(ok.error());
-    auto s = impl_->statement(kIterKeySql);
-    if (!s) return std::unexpected(s.error());
-    s->bind(1, c.id).bind(2, f->since).bind(3, key);
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    if (auto ok = rules::check_readable(row->since); !ok) return std::unexpected(ok.error());
+    const Timestamp since = *row->since.element();
+    auto pairs = key_pairs(*impl_, *row, key, since);
+    if (!pairs) return std::unexpected(pairs.error());
     std::vector<ValueUpdate> out;
-    for (;;) {
-      auto row = s->step("iter_key");
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return out;
-      auto diff = diff_column(*s, 2);
-      if (!diff) return std::unexpected(rules::diff_out_of_range(c));
-      out.push_back({s->column_bytes(0), s->column_int(1), *diff});
+    for (const PairRows& p : *pairs) {
+      auto ok = for_each_group(p, since, [&](Timestamp t, Int128 d) -> Status {
+        if (!sqlite::fits_int64(d)) return std::unexpected(rules::diff_out_of_range(c));
+        out.push_back({p.value, t, static_cast<Diff>(d)});
+        return {};
+      });
+      if (!ok) return std::unexpected(ok.error());
     }
+    return out;
   });
 }
 
 Status SqliteStash::update_many(CollectionHandle c, std::span<const Update> entries) {
   return impl_->write([&]() -> Status {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
     // Check every entry before adding any: all or nothing (INV-6).
     for (const Update& u : entries) {
-      if (auto ok = rules::check_update_time(u.time, f->upper); !ok) return ok;
+      if (auto ok = rules::check_update_time(u.time, row->upper); !ok) return ok;
     }
-    return impl_->add_all(c, entries);
+    const std::int64_t rows = row->rows;
+    const std::uint64_t digest = row->digest;
+    if (auto ok = impl_->add_all(*row, entries); !ok) return ok;
+    if (row->rows == rows && row->digest == digest) return {};
+    return impl_->store(*row);
   });
 }
 
@@ -317,17 +536,17 @@ Result<std::vector<NamedCollection>> SqliteStash::collections() {
 
 Result<Frontier> SqliteStash::since(CollectionHandle c) {
   return impl_->read([&]() -> Result<Frontier> {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
-    return f->since;
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    return row->since;
   });
 }
 
 Result<Frontier> SqliteStash::upper(CollectionHandle c) {
   return impl_->read([&]() -> Result<Frontier> {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
-    return f->upper;
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    return row->upper;
   });
 }
 
@@ -337,19 +556,21 @@ Status SqliteStash::append(std::span<const AppendBatch> batches) {
   return impl_->write([&]() -> Status {
     for (const AppendBatch& batch : batches) {
       const CollectionHandle c = batch.collection;
-      auto f = impl_->frontiers(c);
-      if (!f) return std::unexpected(f.error());
-      if (auto ok = rules::check_lower(c, f->upper, batch.lower); !ok) return ok;
+      auto row = impl_->load(c);
+      if (!row) return std::unexpected(row.error());
+      if (auto ok = rules::check_lower(c, row->upper, batch.lower); !ok) return ok;
       for (const Update& u : batch.entries) {
-        if (auto ok = rules::check_update_time(u.time, f->upper); !ok) return ok;
+        if (auto ok = rules::check_update_time(u.time, row->upper); !ok) return ok;
       }
-      if (auto ok = rules::check_seal(f->upper, batch.upper); !ok) return ok;
+      if (auto ok = rules::check_seal(row->upper, batch.upper); !ok) return ok;
       if (batch.since) {
-        if (auto ok = rules::check_compact(f->since, batch.upper, *batch.since); !ok) return ok;
-        if (auto ok = impl_->set_since(c, *batch.since); !ok) return ok;
+        if (auto ok = rules::check_compact(row->since, batch.upper, *batch.since); !ok) return ok;
       }
-      if (auto ok = impl_->set_upper(c, batch.upper); !ok) return ok;
-      if (auto ok = impl_->add_all(c, batch.entries); !ok) return ok;
+      // The entries go in at the frontiers before this batch moves them.
+      if (auto ok = impl_->add_all(*row, batch.entries); !ok) return ok;
+      if (batch.since) row->since = *batch.since;
+      row->upper = batch.upper;
+      if (auto ok = impl_->store(*row); !ok) return ok;
     }
     return {};
   });
@@ -359,51 +580,33 @@ Status SqliteStash::append(std::span<const AppendBatch> batches) {
 
 Result<Timestamp> SqliteStash::peek_timestamp(CollectionHandle c) {
   return impl_->read([&]() -> Result<Timestamp> {
-    auto f = impl_->frontiers(c);
-    if (!f) return std::unexpected(f.error());
-    return rules::peek_timestamp(c, f->since, f->upper);
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    return rules::peek_timestamp(c, row->since, row->upper);
   });
 }
 
 namespace {
-
-// Runs kPeekKeySql for `key` and collects its rows.
-Result<std::vector<PeekRow>> peek_key_rows(SqliteStash::Impl& impl, CollectionHandle c,
-                                           const Bytes& key) {
-  auto f = impl.frontiers(c);
-  if (!f) return std::unexpected(f.error());
-  auto ts = rules::peek_timestamp(c, f->since, f->upper);
-  if (!ts) return std::unexpected(ts.error());
-  auto s = impl.statement(kPeekKeySql);
-  if (!s) return std::unexpected(s.error());
-  // upper > since, so since is finite here.
-  s->bind(1, c.id).bind(2, f->since).bind(3, *ts).bind(4, key);
-  std::vector<PeekRow> rows;
-  for (;;) {
-    auto row = s->step("peek");
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return rows;
-    rows.push_back({key, s->column_bytes(0), diff_column(*s, 1), s->column_int(2) != 0});
-  }
-}
 
 // Scans collection `c` for a peek, calling emit(pair, sum) for each pair
 // with a non-zero sealed sum; kOutOfRange as soon as a pair's sum or any of
 // its advanced groups does not fit in int64.
 template <typename Emit>
 Status scan_peek(SqliteStash::Impl& impl, CollectionHandle c, Emit emit) {
-  auto f = impl.frontiers(c);
-  if (!f) return std::unexpected(f.error());
-  auto ts = rules::peek_timestamp(c, f->since, f->upper);
+  auto row = impl.load(c);
+  if (!row) return std::unexpected(row.error());
+  auto ts = rules::peek_timestamp(c, row->since, row->upper);
   if (!ts) return std::unexpected(ts.error());
-  const Timestamp since = *f->since.element();  // upper > since: finite
-  auto visit = [&](const PairRows& p) -> Status {
-    auto sum = peek_sum(p, since, *ts);
-    if (!sum) return std::unexpected(rules::diff_out_of_range(c));
-    if (*sum != 0) emit(p, static_cast<Diff>(*sum));
+  const Timestamp since = *row->since.element();  // upper > since: finite
+  auto visit = [&](PairRows& p) -> Status {
+    const PeekSum sum = peek_sum(p, since, *ts);
+    if (sum.wide || !sqlite::fits_int64(sum.sum)) {
+      return std::unexpected(rules::diff_out_of_range(c));
+    }
+    if (sum.sum != 0) emit(p, static_cast<Diff>(sum.sum));
     return {};
   };
-  return scan_collection(impl, c, since, visit);
+  return scan_collection(impl, *row, since, visit);
 }
 
 }  // namespace
@@ -411,7 +614,9 @@ Status scan_peek(SqliteStash::Impl& impl, CollectionHandle c, Emit emit) {
 Result<std::vector<PeekEntry>> SqliteStash::peek(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::vector<PeekEntry>> {
     std::vector<PeekEntry> out;
-    auto emit = [&](const PairRows& p, Diff sum) { out.push_back({p.key, p.value, sum}); };
+    auto emit = [&](PairRows& p, Diff sum) {
+      out.push_back({std::move(p.key), std::move(p.value), sum});
+    };
     if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());
     return out;
   });
@@ -423,14 +628,14 @@ Result<std::map<Bytes, Bytes>> SqliteStash::peek_one(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::map<Bytes, Bytes>> {
     std::map<Bytes, Bytes> out;
     std::optional<Error> first_error;
-    auto emit = [&](const PairRows& p, Diff sum) {
+    auto emit = [&](PairRows& p, Diff sum) {
       if (first_error) return;
       if (sum != 1) {
         first_error = rules::unexpected_peek_multiplicity(c);
       } else if (!out.empty() && std::prev(out.end())->first == p.key) {
         first_error = rules::duplicate_peek_keys(c);
       } else {
-        out.emplace_hint(out.end(), p.key, p.value);  // keys arrive in order
+        out.emplace_hint(out.end(), std::move(p.key), std::move(p.value));  // in order
       }
     };
     if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());
@@ -441,21 +646,28 @@ Result<std::map<Bytes, Bytes>> SqliteStash::peek_one(CollectionHandle c) {
 
 Result<std::optional<Bytes>> SqliteStash::peek_key_one(CollectionHandle c, const Bytes& key) {
   return impl_->read([&]() -> Result<std::optional<Bytes>> {
-    auto rows = peek_key_rows(*impl_, c, key);
-    if (!rows) return std::unexpected(rows.error());
+    auto row = impl_->load(c);
+    if (!row) return std::unexpected(row.error());
+    auto ts = rules::peek_timestamp(c, row->since, row->upper);
+    if (!ts) return std::unexpected(ts.error());
+    const Timestamp since = *row->since.element();  // upper > since: finite
+    auto pairs = key_pairs(*impl_, *row, key, since);
+    if (!pairs) return std::unexpected(pairs.error());
     // As the provided peek_key_one: iter_key fails first on any out-of-range
     // group; then, value by value, a sealed sum too wide for int64 is out of
     // range, and one that is not exactly 1, or a second value, is a
     // multiplicity error.
-    for (const PeekRow& r : *rows) {
-      if (r.wide_group) return std::unexpected(rules::diff_out_of_range(c));
+    std::vector<PeekSum> sums;
+    for (const PairRows& p : *pairs) {
+      sums.push_back(peek_sum(p, since, *ts));
+      if (sums.back().wide) return std::unexpected(rules::diff_out_of_range(c));
     }
     std::optional<Bytes> found;
-    for (PeekRow& r : *rows) {
-      if (r.sum == Diff{0}) continue;
-      if (!r.sum) return std::unexpected(rules::diff_out_of_range(c));
-      if (found || r.sum != Diff{1}) return std::unexpected(rules::multiple_values_unexpected(c));
-      found = std::move(r.value);
+    for (std::size_t i = 0; i < sums.size(); ++i) {
+      if (sums[i].sum == 0) continue;
+      if (!sqlite::fits_int64(sums[i].sum)) return std::unexpected(rules::diff_out_of_range(c));
+      if (found || sums[i].sum != 1) return std::unexpected(rules::multiple_values_unexpected(c));
+      found = (*pairs)[i].value;
     }
     return found;
   });
@@ -464,10 +676,11 @@ Result<std::optional<Bytes>> SqliteStash::peek_key_one(CollectionHandle c, const
 Status SqliteStash::seal_batch(std::span<const FrontierRequest> seals) {
   return impl_->write([&]() -> Status {
     for (const FrontierRequest& r : seals) {
-      auto f = impl_->frontiers(r.collection);
-      if (!f) return std::unexpected(f.error());
-      if (auto ok = rules::check_seal(f->upper, r.frontier); !ok) return ok;
-      if (auto ok = impl_->set_upper(r.collection, r.frontier); !ok) return ok;
+      auto row = impl_->load(r.collection);
+      if (!row) return std::unexpected(row.error());
+      if (auto ok = rules::check_seal(row->upper, r.frontier); !ok) return ok;
+      row->upper = r.frontier;
+      if (auto ok = impl_->store(*row); !ok) return ok;
     }
     return {};
   });
@@ -476,10 +689,11 @@ Status SqliteStash::seal_batch(std::span<const FrontierRequest> seals) {
 Status SqliteStash::compact_batch(std::span<const FrontierRequest> compactions) {
   return impl_->write([&]() -> Status {
     for (const FrontierRequest& r : compactions) {
-      auto f = impl_->frontiers(r.collection);
-      if (!f) return std::unexpected(f.error());
-      if (auto ok = rules::check_compact(f->since, f->upper, r.frontier); !ok) return ok;
-      if (auto ok = impl_->set_since(r.collection, r.frontier); !ok) return ok;
+      auto row = impl_->load(r.collection);
+      if (!row) return std::unexpected(row.error());
+      if (auto ok = rules::check_compact(row->since, row->upper, r.frontier); !ok) return ok;
+      row->since = r.frontier;
+      if (auto ok = impl_->store(*row); !ok) return ok;
     }
     return {};
   });
@@ -487,28 +701,71 @@ Status SqliteStash::compact_batch(std::span<const FrontierRequest> compactions) 
 
 namespace {
 
-// Merges the rows before since into since, then drops zero sums at since.
-// Each statement visits only rows at or before since (index data_by_time).
-Status consolidate_one(SqliteStash::Impl& impl, CollectionHandle c, const Frontier& since) {
-  if (since.is_empty()) {
+// A pair read for consolidation.
+struct ToMerge {
+  Bytes key;
+  Bytes value;
+  std::vector<Entry> entries;
+  std::int64_t crc = 0;
+};
+
+// Merges, in each pair with two or more entries at or before since, those
+// entries into one at since (or none, if they sum to 0). Only those pairs are
+// visited (index data_to_merge): the work is proportional to them.
+Status consolidate_one(SqliteStash::Impl& impl, CollectionRow& row) {
+  if (row.since.is_empty()) {
     auto drop = impl.statement("DELETE FROM data WHERE collection_id = ?1");
     if (!drop) return std::unexpected(drop.error());
-    return drop->bind(1, c.id).run("consolidate");
+    if (auto ok = drop->bind(1, row.id).run("consolidate"); !ok) return ok;
+    if (row.rows == 0 && row.digest == 0) return {};
+    row.rows = 0;
+    row.digest = 0;
+    return impl.store(row);
   }
-  static constexpr const char* kSteps[] = {
-      "INSERT INTO data(collection_id, key, value, time, diff) "
-      "SELECT collection_id, key, value, ?2, stash_sum(diff) FROM data "
-      "WHERE collection_id = ?1 AND time < ?2 GROUP BY key, value "
-      "ON CONFLICT DO UPDATE SET diff = stash_add(diff, excluded.diff)",
-      "DELETE FROM data WHERE collection_id = ?1 AND time < ?2",
-      "DELETE FROM data WHERE collection_id = ?1 AND time = ?2 AND diff = 0",
-  };
-  for (const char* sql : kSteps) {
-    auto s = impl.statement(sql);
-    if (!s) return std::unexpected(s.error());
-    if (auto ok = s->bind(1, c.id).bind(2, since).run("consolidate"); !ok) return ok;
+  const Timestamp since = *row.since.element();
+  auto find = impl.statement(
+      "SELECT key, value, time, diff, later, crc, merge_at FROM data "
+      "WHERE collection_id = ?1 AND merge_at <= ?2");
+  if (!find) return std::unexpected(find.error());
+  find->bind(1, row.id).bind(2, since);
+  std::vector<ToMerge> pairs;
+  for (;;) {
+    auto next = find->step("consolidate");
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    ToMerge p;
+    p.key.assign(sqlite::column_view(find->raw(), 0));
+    p.value.assign(sqlite::column_view(find->raw(), 1));
+    if (auto ok = sqlite::decode_row(find->raw(), 2, row.id, p.key, p.value, p.entries, p.crc, true);
+        !ok) {
+      return ok;
+    }
+    pairs.push_back(std::move(p));
   }
-  return {};
+  find->reset();
+  if (pairs.empty()) return {};
+  auto erase = impl.statement("DELETE FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
+  auto put = impl.statement(
+      "UPDATE data SET time = ?4, diff = ?5, later = ?6, merge_at = ?7, crc = ?8 "
+      "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
+  if (!erase) return std::unexpected(erase.error());
+  if (!put) return std::unexpected(put.error());
+  for (ToMerge& p : pairs) {
+    sqlite::advance_to(p.entries, since);
+    row.digest -= digest_term(p.crc);
+    if (p.entries.empty()) {
+      --row.rows;
+      erase->reset().bind(1, row.id).bind(2, p.key).bind(3, p.value);
+      if (auto ok = erase->run("consolidate"); !ok) return ok;
+      continue;
+    }
+    const sqlite::RowColumns columns = sqlite::encode_row(row.id, p.key, p.value, p.entries);
+    put->reset().bind(1, row.id).bind(2, p.key).bind(3, p.value);
+    sqlite::bind_row(put->raw(), 4, columns);
+    row.digest += digest_term(columns.crc);
+    if (auto ok = put->run("consolidate"); !ok) return ok;
+  }
+  return impl.store(row);
 }
 
 }  // namespace
@@ -516,9 +773,9 @@ Status consolidate_one(SqliteStash::Impl& impl, CollectionHandle c, const Fronti
 Status SqliteStash::consolidate_batch(std::span<const CollectionHandle> collections) {
   return impl_->write([&]() -> Status {
     for (CollectionHandle c : collections) {
-      auto f = impl_->frontiers(c);
-      if (!f) return std::unexpected(f.error());
-      if (auto ok = consolidate_one(*impl_, c, f->since); !ok) return ok;
+      auto row = impl_->load(c);
+      if (!row) return std::unexpected(row.error());
+      if (auto ok = consolidate_one(*impl_, *row); !ok) return ok;
     }
     return {};
   });

@@ -1,10 +1,15 @@
 // SqliteStash::Impl: one SQLite connection and the transaction discipline
 // every call follows. Opening lives in open.cc, the operations in
-// sqlite_stash.cc.
+// sqlite_stash.cc, the row and collection checksums in stored_row.h and
+// collection_row.cc.
 #ifndef STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 #define STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,10 +25,21 @@ struct FenceToken {
   Bytes nonce;
 };
 
-struct Frontiers {
+// A collections row, checksum verified when read.
+struct CollectionRow {
+  std::int64_t id = 0;
+  Bytes name;
   Frontier since;
   Frontier upper;
+  std::int64_t rows = 0;     // data rows of the collection
+  std::uint64_t digest = 0;  // sum of their crcs (as uint32), mod 2^64
 };
+
+// The checksum stored with a collections row / the fence row.
+std::int64_t collection_crc(const CollectionRow& row);
+std::int64_t fence_crc(std::int64_t epoch, const Bytes& nonce);
+// A data row's crc as a digest term.
+inline std::uint64_t digest_term(std::int64_t crc) { return static_cast<std::uint32_t>(crc); }
 
 class SqliteStash::Impl {
  public:
@@ -36,36 +52,39 @@ class SqliteStash::Impl {
         options_(std::move(options)),
         token_(std::move(token)) {}
 
-  // Runs `body` in one transaction: BEGIN IMMEDIATE for a write (taking the
-  // write lock up front, so a write never fails half way on a lock), BEGIN
-  // for a read (one snapshot from its first statement). Commits if `body`
-  // returns a value, rolls back otherwise. Serializes callers.
+  // Runs `body` in a transaction that commits if `body` returns a value and
+  // undoes `body`'s effects otherwise.
+  //
+  // write(): group commit. Concurrent writers queue; one of them (the
+  // leader) takes every queued call, runs them in one BEGIN IMMEDIATE
+  // transaction, each inside its own savepoint (a failed call is rolled back
+  // alone), and commits once: one sync acknowledges the whole group. Every
+  // call returns only after the commit that made it durable; if that commit
+  // fails, every call of the group fails with its error.
+  //
+  // read(): BEGIN (one snapshot from its first statement). Serialized with
+  // everything else on the connection.
   template <typename Body>
-  auto write(Body body) -> decltype(body()) { return transact(true, body); }
-  template <typename Body>
-  auto read(Body body) -> decltype(body()) { return transact(false, body); }
-
-  sqlite3* db() const { return db_.get(); }
-  const SqliteOptions& options() const { return options_; }
-
-  // The prepared statement for `sql` (a string literal).
-  Result<sqlite::Statement> statement(const char* sql) { return statements_.get(sql); }
-
-  // Statement helpers used by the operations, valid inside read()/write().
-  Result<Frontiers> frontiers(CollectionHandle c);
-  Status set_upper(CollectionHandle c, const Frontier& upper);
-  Status set_since(CollectionHandle c, const Frontier& since);
-  Status add_all(CollectionHandle c, std::span<const Update> entries);
-
- private:
-  template <typename Body>
-  auto transact(bool write, Body& body) -> decltype(body()) {
-    std::lock_guard lock(mutex_);
-    if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
-    // Prepared once (the statement cache), not parsed per call.
-    if (auto ok = run(write ? "BEGIN IMMEDIATE" : "BEGIN"); !ok) {
+  auto write(Body body) -> decltype(body()) {
+    std::optional<decltype(body())> result;
+    WriteRequest request;
+    request.run = [&]() -> Status {
+      result.emplace(body());
+      if (*result) return {};
+      return std::unexpected(result->error());
+    };
+    if (auto ok = submit(request); !ok) {
+      // Failed outside the body (begin, fence, commit), or rolled back
+      // because its group's transaction was lost.
       return std::unexpected(ok.error());
     }
+    return std::move(*result);
+  }
+  template <typename Body>
+  auto read(Body body) -> decltype(body()) {
+    std::lock_guard lock(mutex_);
+    if (auto ok = usable(false); !ok) return std::unexpected(ok.error());
+    if (auto ok = run("BEGIN"); !ok) return std::unexpected(ok.error());
     auto result = [&]() -> decltype(body()) {
       if (auto ok = check_fence(); !ok) return std::unexpected(ok.error());
       return body();
@@ -81,10 +100,39 @@ class SqliteStash::Impl {
     return result;
   }
 
+  sqlite3* db() const { return db_.get(); }
+  const SqliteOptions& options() const { return options_; }
+  const std::string& path() const { return path_; }
+
+  // The prepared statement for `sql` (a string literal).
+  Result<sqlite::Statement> statement(const char* sql) { return statements_.get(sql); }
+
+  // Statement helpers used by the operations, valid inside read()/write().
+  // The collections row of `c`, checksum verified; kNotFound-style errors of
+  // rules.h for an unknown handle.
+  Result<CollectionRow> load(CollectionHandle c);
+  // Rewrites the collections row (and its checksum).
+  Status store(const CollectionRow& row);
+  // Adds `entries` (checked) to the collection, updating row.rows/digest.
+  Status add_all(CollectionRow& row, std::span<const Update> entries);
+
+ private:
+  struct WriteRequest {
+    std::function<Status()> run;
+    Status status;
+    bool done = false;
+  };
+
+  // Queues `request`, leads a group or waits for the leader, and returns the
+  // request's outcome.
+  Status submit(WriteRequest& request);
+  // Runs one group as one transaction (holding mutex_).
+  void run_group(std::span<WriteRequest* const> group);
+
   // Runs the cached statement for `sql` (a string literal) to completion.
   Status run(const char* sql);
-  // The slow path of add_all: `u` lands on a stored row.
-  Status add_to_existing(CollectionHandle c, const Update& u);
+  // The slow path of add_all: `u` lands on a stored pair.
+  Status add_to_existing(CollectionRow& row, const Update& u, Timestamp since);
   // ok, or why no call may run: fenced, broken, or a write when read-only.
   Status usable(bool write) const;
   // kFenced (and latches it) if a newer writer replaced our fence row.
@@ -92,7 +140,7 @@ class SqliteStash::Impl {
   // Rolls back an open transaction; marks the handle broken if it cannot.
   void rollback();
 
-  std::mutex mutex_;
+  std::mutex mutex_;  // The connection: one transaction at a time.
   sqlite::DbPtr db_;
   sqlite::StatementCache statements_;  // Destroyed before db_.
   const std::string path_;
@@ -100,6 +148,11 @@ class SqliteStash::Impl {
   const std::optional<FenceToken> token_;
   bool fenced_ = false;              // Guarded by mutex_.
   std::optional<Error> broken_;      // Guarded by mutex_.
+
+  std::mutex queue_mutex_;           // Guards queue_ and leading_.
+  std::condition_variable queue_cv_;
+  std::deque<WriteRequest*> queue_;
+  bool leading_ = false;             // A leader is running a group.
 };
 
 }  // namespace stash

@@ -112,6 +112,15 @@ const sqlite3_io_methods kShimMethods = {
     shim_shm_barrier, shim_shm_unmap, shim_fetch,   shim_unfetch,
 };
 
+// The same shim without shared memory (version 1 methods): SQLite cannot
+// run a write-ahead log through it.
+const sqlite3_io_methods kShimMethodsNoShm = {
+    1,          shim_close,       shim_read,        shim_write,   shim_truncate,
+    shim_sync,  shim_file_size,   shim_lock,        shim_unlock,  shim_check_lock,
+    shim_control, shim_sector_size, shim_device,    nullptr,      nullptr,
+    nullptr,    nullptr,          nullptr,          nullptr,
+};
+
 int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags, int* out) {
   FaultVfs* fault = owner(vfs);
   ShimFile* s = shim(f);
@@ -125,7 +134,7 @@ int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags
     s->path = nullptr;
     return rc;
   }
-  s->base.pMethods = &kShimMethods;
+  s->base.pMethods = fault->shared_memory() ? &kShimMethods : &kShimMethodsNoShm;
   return SQLITE_OK;
 }
 

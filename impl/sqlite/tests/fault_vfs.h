@@ -56,6 +56,11 @@ class FaultVfs {
   void crash_at_sync(int n, LossMode mode);
   void fail_at(int n, int rc);
 
+  // Files opened from now on offer no shared memory (as on some network file
+  // systems), so SQLite cannot switch them to WAL. Default true.
+  void set_shared_memory(bool on) { shared_memory_ = on; }
+  bool shared_memory() const { return shared_memory_; }
+
   int syncs() const { return syncs_; }
   int writes_and_syncs() const { return writes_and_syncs_; }
   bool crashed() const { return crashed_; }
@@ -96,6 +101,7 @@ class FaultVfs {
   int fail_rc_ = SQLITE_OK;
   bool crashed_ = false;
   bool failed_ = false;
+  bool shared_memory_ = true;
   std::map<std::string, std::vector<PendingWrite>> pending_;  // unsynced, in order
 };
 

@@ -127,12 +127,12 @@ TEST(SqliteOpen, NewerFormatVersionIsRefusedUntouched) {
   TempDir dir;
   const std::string path = dir.file("s.db");
   make_stash(path);
-  raw_sql(path, "PRAGMA user_version = 2;");
+  raw_sql(path, "PRAGMA user_version = 3;");
   const std::string before = file_bytes(path);
   auto s = SqliteStash::open(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(s.error().message().find("format version 2 is newer"), std::string::npos)
+  EXPECT_NE(s.error().message().find("format version 3 is newer"), std::string::npos)
       << s.error();
   EXPECT_EQ(file_bytes(path), before);
 }
@@ -402,13 +402,13 @@ TEST(SqliteConsolidate, VisitsOnlyRowsAtOrBeforeSince) {
   ASSERT_EQ(sqlite3_open(dir.file("s.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* plan = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "EXPLAIN QUERY PLAN DELETE FROM data "
-                               "WHERE collection_id = 1 AND time < 5",
+                               "EXPLAIN QUERY PLAN SELECT key, value, time, diff, later, "
+                               "crc, merge_at FROM data WHERE collection_id = 1 AND merge_at <= 5",
                                -1, &plan, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(plan), SQLITE_ROW);
   const std::string detail = reinterpret_cast<const char*>(sqlite3_column_text(plan, 3));
-  EXPECT_NE(detail.find("data_by_time"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("data_to_merge"), std::string::npos) << detail;
   sqlite3_finalize(plan);
   sqlite3_close(db);
 }

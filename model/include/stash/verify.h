@@ -32,7 +32,7 @@ class Verifiable {
   // nothing (it works on a read-only open), and reports what each found.
   // Errors: the checks could not run (I/O, kUnavailable, kFenced); problems
   // found are not errors, they are in the report.
-  virtual Result<VerifyReport> verify() = 0;
+  virtual Result<VerifyReport> verify_report() = 0;
 };
 
 }  // namespace stash

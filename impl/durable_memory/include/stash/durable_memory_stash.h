@@ -8,6 +8,12 @@
 //   DIR/LOG       one checksummed record per acknowledged mutating call since
 //   DIR/LOCK      held while open, so two processes never write one store
 //
+// Opening does not rewrite the state: it loads the snapshot, replays the log
+// and appends to that log from then on (it syncs the log once; only a torn
+// last record, or a log a crash left behind its snapshot, makes it write a
+// new log). So a store opens, and can be read, whatever free space is left;
+// `read_only` opens it without writing at all.
+//
 // Durability (INV-7): a mutating call (collection creating a collection,
 // update_many, seal, compact, append, and the batches built on append)
 // returns ok only after its log record is synced (fdatasync). Concurrent
@@ -22,7 +28,15 @@
 // the call returns kOutcomeUnknown (it survives a restart or it does not),
 // and the stash refuses every later mutating call with kIoError saying why:
 // after a failed fsync Linux may already have dropped the data, so retrying
-// the sync could report a false ok. Reads keep working. Reopen to go on.
+// the sync could report a false ok. Reads keep working, and collection()
+// still hands out the collections whose creation was durable. Reopen to go on.
+//
+// Size limits (docs/durable-format.md, "Limits"): a mutating call's log
+// record (its encoded keys, values, names and frontiers, about their byte
+// size plus 20 bytes per update) may be at most kMaxCallBytes; a larger call
+// fails with kInvalidArgument naming both sizes, before anything changes.
+// Nothing else is limited: collections of any size and any number of them
+// (snapshots store a collection as chunks of about 1 MiB).
 //
 // Thread-safe, like every Stash.
 #ifndef STASH_DURABLE_MEMORY_STASH_H_
@@ -35,6 +49,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "stash/env.h"
@@ -43,6 +58,11 @@
 
 namespace stash {
 
+// The largest log record one mutating call may produce: the format's record
+// limit (2^30 bytes) less the framing a snapshot adds around what the call
+// brought in.
+inline constexpr std::size_t kMaxCallBytes = (std::size_t{1} << 30) - 64;
+
 struct MemoryStashOptions {
   // Every file-system call goes through this Env. nullptr (the default) means
   // Env::posix(). Not owned; must outlive the stash. Tests pass an Env that
@@ -50,8 +70,19 @@ struct MemoryStashOptions {
   Env* env = nullptr;
 
   // Default true: open() creates the directory and an empty stash when none
-  // is there. When false, a directory without a stash is kNotFound.
+  // is there. When false, a directory without a stash is kNotFound. Ignored
+  // when read_only.
   bool create_if_missing = true;
+
+  // Open for reading only: nothing in the directory is created, written,
+  // renamed or removed, so a store on a full disk or read-only media opens.
+  // Every mutating call fails with kInvalidArgument, snapshot() too, and
+  // collection() of a name the store does not have with kNotFound. Takes
+  // DIR/LOCK shared (flock LOCK_SH; a missing LOCK file means no writer):
+  // any number of readers at once, never beside a writer, so a reader never
+  // sees a snapshot half replaced. Errors as for open(), and kNotFound if
+  // there is no stash in the directory. Default false.
+  bool read_only = false;
 
   // After a write, a new snapshot is written and the log restarted once the
   // log holds more bytes than both the last snapshot and this minimum.
@@ -61,22 +92,31 @@ struct MemoryStashOptions {
   // the same state (the new snapshot is renamed into place only once synced,
   // and a log from an older generation is ignored).
   std::size_t snapshot_log_bytes_min = 64 << 10;
+
+  // For tests only: the format's record limit (2^30 bytes, see kMaxCallBytes),
+  // lowered so that the size limits can be exercised with small data. The
+  // stash both writes and reads with this limit. Larger values mean 2^30.
+  std::uint32_t record_bytes_max_for_testing = 1u << 30;
 };
 
 // Counters for tests and diagnostics.
 struct DurableStats {
   std::uint64_t records = 0;    // log records appended since open
   std::uint64_t syncs = 0;      // log syncs since open (group commit: <= records)
-  std::uint64_t snapshots = 0;  // snapshots written since open, the one of open included
+  std::uint64_t snapshots = 0;  // snapshots written since open (a new store's first included)
 };
 
 class DurableMemoryStash final : public Stash {
  public:
   // Opens the stash in directory `dir`: loads the snapshot, replays the log,
-  // then writes a fresh snapshot and starts a new log (so nothing is ever
-  // appended after a torn record).
-  // Recovery: a torn record at the end of the log (a crash mid-append, never
-  // acknowledged) is dropped.
+  // and goes on appending to that log. Recovery: a torn record at the end of
+  // the log (a crash mid-append, never acknowledged) is dropped, and the log
+  // is rewritten without it (LOG.tmp, synced, renamed over LOG) so that
+  // nothing is ever appended after a torn record. A new store gets an empty
+  // snapshot and log.
+  // When that rewrite (or the log restart of a snapshot a crash cut short)
+  // fails, for example with ENOSPC, the open still succeeds: reads work and
+  // every mutating call fails with kIoError saying why, until reopened.
   // Errors:
   //   kCorruption  anything else that does not check out: a bad checksum in
   //                the snapshot or in the middle of the log, a wrong magic
@@ -84,8 +124,10 @@ class DurableMemoryStash final : public Stash {
   //                record that does not replay. The message names the file and
   //                byte offset. Nothing is loaded and no file is changed.
   //   kNotFound    no stash in `dir` and !options.create_if_missing.
-  //   kIoError     the directory or its files cannot be created, read,
-  //                written or synced, or another process holds DIR/LOCK.
+  //   kIoError     the directory or its files cannot be read, a new store
+  //                cannot be created, or another process holds DIR/LOCK in
+  //                a conflicting mode (a writer excludes everyone, a reader
+  //                excludes writers).
   static Result<std::unique_ptr<DurableMemoryStash>> open(const std::string& dir,
                                                          const MemoryStashOptions& options = {});
   ~DurableMemoryStash() override;
@@ -110,6 +152,7 @@ class DurableMemoryStash final : public Stash {
   // Errors: kIoError if the snapshot could not be written; if that happened
   // before the new snapshot replaced the old one the stash keeps working,
   // otherwise it refuses further writes (the message says which).
+  // kInvalidArgument if the stash is read-only.
   Status snapshot();
 
   DurableStats stats();
@@ -117,13 +160,18 @@ class DurableMemoryStash final : public Stash {
  private:
   DurableMemoryStash(Env* env, std::string dir, const MemoryStashOptions& options);
 
+  // What open found in the directory.
+  struct Found;
   Status recover();
-  Status commit(const std::function<Status()>& change,
-                const std::function<std::string()>& record);
+  Result<Found> load();
+  Status continue_log(const Found& found);
+  Status commit(std::string_view what, const std::string& record,
+                const std::function<Status()>& change);
+  Status check_call(std::string_view what, std::size_t record_bytes) const;
   Result<std::uint64_t> append_record(const std::string& record);
   Status sync_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq);
   Status write_snapshot(std::unique_lock<std::mutex>& lock);
-  Status start_log();
+  Status start_log(std::string_view content);
   void maybe_snapshot(std::unique_lock<std::mutex>& lock);
   Error refuse(std::string why);
   std::string path(std::string_view name) const;
@@ -133,6 +181,10 @@ class DurableMemoryStash final : public Stash {
   const MemoryStashOptions options_;
   std::unique_ptr<FileLock> lock_file_;
   std::unique_ptr<MemoryStash> model_;  // Has its own lock; reads go straight to it.
+  std::uint32_t record_bytes_max_;      // The format's, or lower for tests.
+  // The collections whose creation is durable (loaded, or created and
+  // synced): a read-only or refusing stash hands out handles to these only.
+  std::set<std::string, std::less<>> names_;  // Guarded by mutex_ after open.
 
   // Writers hold mutex_ while they change the model and append their record,
   // so the log's order is the order the model saw. It is released during a

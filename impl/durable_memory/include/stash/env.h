@@ -53,6 +53,9 @@ class Env {
   // Creates (or truncates) `path` for appending, readable and writable by its
   // owner only (mode 0600): a stash may hold anything its users put in it.
   virtual Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) = 0;
+  // Opens the existing file `path` for appending after its current end.
+  // Errors: kNotFound if it does not exist.
+  virtual Result<std::unique_ptr<WritableFile>> reopen_writable_file(const std::string& path) = 0;
   // The whole content of `path`. Errors: kNotFound if it does not exist.
   virtual Result<std::string> read_file(const std::string& path) = 0;
   virtual bool file_exists(const std::string& path) = 0;
@@ -64,9 +67,14 @@ class Env {
   virtual Status create_dir(const std::string& dir) = 0;
   // Makes the directory's entries (creations, renames, removals) durable.
   virtual Status sync_dir(const std::string& dir) = 0;
-  // An exclusive advisory lock on `path` (created if needed), so that two
-  // processes never write the same store. Errors: kIoError if it is held.
-  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) = 0;
+  // An advisory lock on `path`, so that two processes never write the same
+  // store and no reader reads one while it is being written.
+  // kExclusive (writers): `path` is created if needed; held by nobody else.
+  // kShared (readers): `path` is not created (a missing lock file means no
+  // writer, so nothing is locked); shared with other readers, never with a
+  // writer. Errors: kIoError if the lock is held in a conflicting mode.
+  enum class LockMode { kExclusive, kShared };
+  virtual Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, LockMode mode) = 0;
 };
 
 // Forwards every call to another Env: derive from it and override only the
@@ -79,6 +87,9 @@ class EnvWrapper : public Env {
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override {
     return target_->new_writable_file(path);
   }
+  Result<std::unique_ptr<WritableFile>> reopen_writable_file(const std::string& path) override {
+    return target_->reopen_writable_file(path);
+  }
   Result<std::string> read_file(const std::string& path) override {
     return target_->read_file(path);
   }
@@ -89,8 +100,8 @@ class EnvWrapper : public Env {
   Status remove_file(const std::string& path) override { return target_->remove_file(path); }
   Status create_dir(const std::string& dir) override { return target_->create_dir(dir); }
   Status sync_dir(const std::string& dir) override { return target_->sync_dir(dir); }
-  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path) override {
-    return target_->lock_file(path);
+  Result<std::unique_ptr<FileLock>> lock_file(const std::string& path, LockMode mode) override {
+    return target_->lock_file(path, mode);
   }
 
  private:

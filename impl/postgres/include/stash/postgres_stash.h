@@ -184,7 +184,7 @@ class PostgresStash final : public Stash, public Verifiable {
   // Verifiable (src/verify.cc): the schema's invariants on the stored rows,
   // in one read transaction: since <= upper (INV-2), since not before {0},
   // one meta row of the current format version, one fence row. Changes nothing.
-  Result<VerifyReport> verify() override;
+  Result<VerifyReport> verify_report() override;
 
   class Impl;  // Defined in src/postgres_stash_impl.h.
 

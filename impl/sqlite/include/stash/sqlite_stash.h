@@ -14,8 +14,13 @@
 // fails with kFenced, and so do all later ones (the only unrecoverable
 // error). A read-only open fences nobody and is never fenced.
 //
-// The file format (schema, application_id, format version) is documented in
-// src/schema.cc.
+// The file format (schema, application_id, format version 2, checksums) is
+// documented in src/schema.cc and docs/sqlite-format.md. Files of format
+// version 1 are refused with kInvalidArgument.
+//
+// Concurrent writers on one object commit in groups: one sync acknowledges
+// every call that queued while the previous commit ran, and each call still
+// returns only once it is durable.
 //
 // Thread-safe: calls on one object from several threads are serialized.
 #ifndef STASH_SQLITE_STASH_H_
@@ -63,10 +68,18 @@ struct SqliteOptions {
   // Durability of ok calls against power loss; see Synchronous. Default kFull.
   Synchronous synchronous = Synchronous::kFull;
 
-  // Run PRAGMA quick_check when opening, so that a truncated or garbled file
-  // fails open with kCorruption instead of failing some later read. Costs a
-  // read of the whole file (a stash is small). Default true.
-  bool verify_on_open = true;
+  // Run verify() when opening, so that damage anywhere in the file fails the
+  // open with kCorruption instead of the first read of the damaged rows. Costs
+  // a read of the whole file. Without it, opening still checks the header,
+  // the format version, the text encoding and the schema, and every read
+  // checks the checksums of the rows it reads (see verify()). Default false.
+  bool verify_on_open = false;
+
+  // Accept a path SQLite never keeps: "" (a temporary file deleted at close)
+  // or ":memory:". Every write is lost when the stash is closed; for tests
+  // only. Without it such a path is kInvalidArgument, as is any "file:" URI
+  // (its parameters can make a store non-durable, too). Default false.
+  bool allow_non_durable = false;
 
   // The SQLite VFS to open the file through, by registered name; empty means
   // SQLite's default. A seam for tests that inject I/O failures and
@@ -81,14 +94,23 @@ class SqliteStash final : public Stash, public Verifiable {
   // Nothing in an existing file is changed unless it checks out as a stash.
   // Errors:
   //   kNotFound         `path` does not exist and may not be created.
-  //   kInvalidArgument  the file is an SQLite database but not a stash
+  //   kInvalidArgument  `path` is "", ":memory:" (unless allow_non_durable)
+  //                     or a "file:" URI; or the file is an SQLite
+  //                     database but not a stash
   //                     ("invalid application id: N"), or a stash of a newer
-  //                     format version than this library reads.
+  //                     or older format version than this library reads.
   //   kCorruption       the file is not an SQLite database (garbage), is
-  //                     truncated, or fails verification.
+  //                     truncated, its schema or header is damaged, or it
+  //                     fails verify() (verify_on_open).
   //   kIoError          missing directory, permission denied, read-only file
   //                     or file system (for a writer), other OS failures.
-  //   kUnavailable      another connection held a lock past busy_timeout_ms.
+  //   kUnavailable      another connection held a lock past busy_timeout_ms
+  //                     (also when a new file could not be switched to WAL
+  //                     because another opener kept it busy).
+  // Every setting is read back after setting it; one that did not take
+  // effect (e.g. WAL on a file system without shared memory) fails the open.
+  // A read-only open of a stash in a directory it cannot write (read-only
+  // media), with no write-ahead log left, opens the file as immutable.
   static Result<std::unique_ptr<SqliteStash>> open(const std::string& path,
                                                    const SqliteOptions& options = {});
 
@@ -129,12 +151,21 @@ class SqliteStash final : public Stash, public Verifiable {
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
 
-  // Verifiable (src/verify.cc): PRAGMA quick_check, integrity_check and
-  // foreign_key_check, the header (application_id, user_version), and the
-  // format's invariants on the stored rows: since <= upper (INV-2), since
-  // not before {0}, no stored zero sum, a fence row. Runs in one read
-  // transaction; changes nothing.
-  Result<VerifyReport> verify() override;
+  // Checks the whole file: SQLite's own structure (PRAGMA quick_check), then
+  // every row's checksum, and that each collection holds exactly the rows its
+  // collection row counts (so a lost or duplicated row is found too).
+  // kCorruption naming the first damage found; ok if none. Reads see damage
+  // in what they read: iter, peek and peek_one check a whole collection as
+  // verify() does, iter_key and peek_key_one the rows of their key (a pair
+  // lost from a key's rows is found only by whole-collection reads and
+  // verify()). What SQLite and the stash can and cannot detect is in
+  // docs/sqlite-format.md.
+  Status verify();
+
+  // Verifiable (src/verify_report.cc), for `stash verify`: PRAGMA
+  // integrity_check and foreign_key_check, the header (application_id,
+  // user_version), and verify() above, each reported as a named check.
+  Result<VerifyReport> verify_report() override;
 
   // The settings the connection actually runs with, read back from SQLite
   // (for diagnostics and for tests of the defaults).
