@@ -1,12 +1,16 @@
-#include "check_command.h"
-
+// `stash check URL [options]`: runs the conformance kit against a backend.
+//
+// Unlike the other commands, URL names a harness (stash/harnesses.h): every check
+// gets a store of its own (memory:DIR and sqlite:DIR make new ones under DIR).
 #include <unistd.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
+#include "commands.h"
+#include "stash/conformance.h"
 #include "stash/harnesses.h"
 
 namespace stash::tools {
@@ -14,190 +18,147 @@ namespace {
 
 namespace kit = stash::conformance;
 
-Result<kit::Area> parse_area(std::string_view name) {
-  if (name == "scenarios") return kit::Area::kScenarios;
-  if (name == "properties") return kit::Area::kProperties;
-  if (name == "stateful") return kit::Area::kStateful;
-  if (name == "exhaustive") return kit::Area::kExhaustive;
-  if (name == "concurrent") return kit::Area::kConcurrent;
-  if (name == "crash") return kit::Area::kCrash;
-  return fail(ErrorCode::kInvalidArgument,
-              "--area: unknown area \"" + std::string(name) +
-                  "\" (scenarios, properties, stateful, exhaustive, concurrent or crash)");
+struct CheckArgs {
+  std::string url;
+  std::uint64_t seed = 0;
+  int cases = kit::RunOptions{}.max_success;
+  int depth = kit::RunOptions{}.exhaustive_depth;
+  std::vector<std::string> areas;
+  bool quiet = false;
+  std::string format = "text";
+};
+
+const char* area_name(kit::Area area) {
+  static const char* const kNames[] = {"scenarios",  "properties", "stateful",
+                                       "exhaustive", "concurrent", "crash"};
+  return kNames[static_cast<int>(area)];
 }
 
-// A whole decimal number in [min, max].
-template <typename T>
-Result<T> parse_number(std::string_view flag, std::string_view text, T min, T max) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return fail(ErrorCode::kInvalidArgument,
-                std::string(flag) + ": expected a number from " + std::to_string(min) +
-                    " to " + std::to_string(max) + ", got \"" + std::string(text) + "\"");
+const char* outcome_name(kit::Outcome outcome) {
+  switch (outcome) {
+    case kit::Outcome::kPassed: return "passed";
+    case kit::Outcome::kFailed: return "failed";
+    case kit::Outcome::kNotApplicable: return "not_applicable";
   }
-  return value;
-}
-
-// Applies one "--flag value" pair to `parsed`.
-Status apply_flag(std::string_view flag, std::string_view value, CheckArgs& parsed,
-                  bool& areas_given) {
-  if (flag == "--seed") {
-    auto seed = parse_number<std::uint64_t>(flag, value, 1, UINT64_MAX);
-    if (!seed) return std::unexpected(seed.error());
-    parsed.options.seed = *seed;
-  } else if (flag == "--cases") {
-    auto cases = parse_number<int>(flag, value, 1, 1'000'000);
-    if (!cases) return std::unexpected(cases.error());
-    parsed.options.max_success = *cases;
-  } else if (flag == "--depth") {
-    auto depth = parse_number<int>(flag, value, 0, 12);
-    if (!depth) return std::unexpected(depth.error());
-    parsed.options.exhaustive_depth = *depth;
-  } else {  // --area
-    auto area = parse_area(value);
-    if (!area) return std::unexpected(area.error());
-    if (!areas_given) parsed.options.areas.clear();
-    areas_given = true;
-    parsed.options.areas.push_back(*area);
-  }
-  return {};
-}
-
-bool takes_value(std::string_view flag) {
-  return flag == "--seed" || flag == "--cases" || flag == "--depth" || flag == "--area";
+  return "unknown";
 }
 
 // Progress on stderr: rewritten in place on a terminal; otherwise at most one
 // line every few seconds, so CI logs stay short.
 class Progress {
  public:
-  Progress(std::ostream& err, bool tty) : err_(err), tty_(tty) {}
+  explicit Progress(bool tty) : tty_(tty) {}
   // Clears the progress line before the report is printed.
   void finish() {
-    if (tty_ && shown_) err_ << "\r\033[K" << std::flush;
+    if (tty_ && shown_) std::cerr << "\r\033[K" << std::flush;
     shown_ = false;
   }
   void operator()(const std::string& line) {
     const auto now = std::chrono::steady_clock::now();
     if (tty_) {
-      err_ << "\r\033[K" << line << std::flush;
+      std::cerr << "\r\033[K" << line << std::flush;
       shown_ = true;
     } else if (now - last_ >= std::chrono::seconds(5)) {
-      err_ << "... " << line << "\n" << std::flush;
+      std::cerr << "... " << line << "\n" << std::flush;
       last_ = now;
     }
   }
 
  private:
-  std::ostream& err_;
   bool tty_;
   bool shown_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
 
-std::string area_list(const std::vector<kit::Area>& areas) {
-  static const char* const kNames[] = {"scenarios",  "properties", "stateful",
-                                       "exhaustive", "concurrent", "crash"};
-  std::string out;
-  for (kit::Area area : areas) {
-    out += (out.empty() ? "" : ", ") + std::string(kNames[static_cast<int>(area)]);
+void print_json(const std::string& url, const kit::Report& report, double seconds) {
+  nlohmann::ordered_json j = {{"url", url},
+                              {"passed", report.passed()},
+                              {"seed", report.seed},
+                              {"seconds", seconds},
+                              {"checks", nlohmann::ordered_json::array()},
+                              {"coverage", nlohmann::ordered_json::object()}};
+  for (const kit::CheckResult& c : report.checks) {
+    j["checks"].push_back({{"area", area_name(c.area)},
+                           {"name", c.name},
+                           {"outcome", outcome_name(c.outcome)},
+                           {"details", c.details},
+                           {"elapsed_ms", c.elapsed.count()}});
   }
-  return out;
+  for (const auto& [what, n] : report.coverage) j["coverage"][what] = n;
+  std::cout << j.dump(2) << "\n";
+}
+
+int run_check(const CheckArgs& args) {
+  auto backend = kit::backend_for_url(args.url);
+  if (!backend) return complain("check", backend.error().message());
+  kit::RunOptions options;
+  options.seed = args.seed;
+  options.max_success = args.cases;
+  options.exhaustive_depth = args.depth;
+  if (!args.areas.empty()) {
+    options.areas.clear();
+    for (const std::string& name : args.areas) {
+      for (kit::Area area : {kit::Area::kScenarios, kit::Area::kProperties, kit::Area::kStateful,
+                             kit::Area::kExhaustive, kit::Area::kConcurrent, kit::Area::kCrash}) {
+        if (name == area_name(area)) options.areas.push_back(area);
+      }
+    }
+  }
+  Progress progress(isatty(STDERR_FILENO) == 1);
+  if (!args.quiet) options.progress = [&progress](const std::string& line) { progress(line); };
+  const bool text = args.format == "text";
+  if (text) {
+    std::string areas;
+    for (kit::Area area : options.areas) areas += (areas.empty() ? "" : ", ") + std::string(area_name(area));
+    std::cout << "stash check " << args.url << ": areas " << areas << "; " << options.max_success
+              << " cases; exhaustive depth " << options.exhaustive_depth << "\n"
+              << std::flush;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const kit::Report report = kit::run(*backend, options);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish();
+  if (text) {
+    kit::print(report, std::cout);
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds);
+    // print() has already said PASSED or FAILED; add what replays the run.
+    std::cout << "stash check " << args.url << " took " << elapsed << "; replay with --seed "
+              << report.seed << "\n";
+  } else {
+    print_json(args.url, report, seconds);
+  }
+  return report.passed() ? kExitOk : kExitFailed;
 }
 
 }  // namespace
 
-Result<CheckArgs> parse_check_args(std::span<const std::string_view> args) {
-  CheckArgs parsed;
-  bool areas_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      parsed.help = true;
-    } else if (arg == "--quiet" || arg == "-q") {
-      parsed.quiet = true;
-    } else if (takes_value(arg)) {
-      if (i + 1 == args.size()) {
-        return fail(ErrorCode::kInvalidArgument, std::string(arg) + " needs a value");
-      }
-      if (auto ok = apply_flag(arg, args[++i], parsed, areas_given); !ok) {
-        return std::unexpected(ok.error());
-      }
-    } else if (arg.starts_with("-")) {
-      return fail(ErrorCode::kInvalidArgument, "unknown option " + std::string(arg));
-    } else if (parsed.url.empty()) {
-      parsed.url = arg;
-    } else {
-      return fail(ErrorCode::kInvalidArgument,
-                  "expected one backend URL, got a second one: " + std::string(arg));
-    }
-  }
-  if (parsed.url.empty() && !parsed.help) {
-    return fail(ErrorCode::kInvalidArgument, "missing the backend URL (e.g. memory:)");
-  }
-  return parsed;
-}
-
-std::string check_usage() {
-  const std::string schemes_help = conformance::harness_usage();
-  return "usage: stash check URL [--seed N] [--cases N] [--depth N]\n"
-         "                       [--area scenarios|properties|stateful|exhaustive|concurrent|crash]...\n"
-         "                       [--quiet]\n"
-         "\n"
-         "Runs the conformance kit against the backend named by URL and prints a\n"
-         "report. Exits 0 if every check passed, 1 if any failed, 2 on bad arguments.\n"
-         "\n"
-         "Backends:\n" +
-         schemes_help +
-         "\n"
-         "Options:\n"
-         "  --seed N     RapidCheck seed (default: a new one, always printed)\n"
-         "  --cases N    random cases per property and stateful test (default " +
-         std::to_string(conformance::RunOptions{}.max_success) + ")\n"
-         "  --depth N    longest operation sequence the exhaustive area tries\n"
-         "               (default " + std::to_string(conformance::RunOptions{}.exhaustive_depth) + ")\n"
-         "  --area A     run only area A; repeat to run several (default: all)\n"
-         "  --quiet      no progress lines on stderr\n"
-         "  --help       this text\n";
-}
-
-int run_check(std::span<const std::string_view> args, std::ostream& out,
-              std::ostream& err) {
-  auto parsed = parse_check_args(args);
-  if (!parsed) {
-    err << "stash check: " << parsed.error().message() << "\n"
-        << "Try 'stash check --help'.\n";
-    return kExitUsage;
-  }
-  if (parsed->help) {
-    out << check_usage();
-    return kExitOk;
-  }
-  auto backend = conformance::backend_for_url(parsed->url);
-  if (!backend) {
-    err << "stash check: " << backend.error().message() << "\n";
-    return kExitUsage;
-  }
-  Progress progress(err, isatty(STDERR_FILENO) == 1);
-  if (!parsed->quiet) {
-    parsed->options.progress = [&progress](const std::string& line) { progress(line); };
-  }
-  out << "stash check " << parsed->url << ": areas " << area_list(parsed->options.areas)
-      << "; " << parsed->options.max_success << " cases; exhaustive depth "
-      << parsed->options.exhaustive_depth << "\n"
-      << std::flush;
-  const auto start = std::chrono::steady_clock::now();
-  const kit::Report report = kit::run(*backend, parsed->options);
-  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
-  progress.finish();
-  kit::print(report, out);
-  char elapsed[32];
-  std::snprintf(elapsed, sizeof elapsed, "%.1f s", seconds.count());
-  // print() has already said PASSED or FAILED; add what replays the run.
-  out << "stash check " << parsed->url << " took " << elapsed << "; replay with --seed "
-      << report.seed << "\n";
-  return report.passed() ? kExitOk : kExitFailed;
+void add_check_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<CheckArgs>();
+  const std::string backends = "\n" + kit::harness_usage();
+  CLI::App* check = app.add_subcommand("check", "Run the conformance kit against a backend");
+  check->footer(
+      "Run the conformance kit against the backend named by URL and print a report.\n"
+      "Every check gets a fresh store of its own. Exit 0 if every check passed, 1 if any\n"
+      "failed, 2 on bad arguments.\nBackends:" + backends);
+  check->add_option("URL", args->url, "the backend, e.g. memory: or sqlite:DIR")->required();
+  check->add_option("--seed", args->seed, "RapidCheck seed (default: a new one, always printed)")
+      ->check(CLI::Range(std::uint64_t{1}, UINT64_MAX));
+  check->add_option("--cases", args->cases, "random cases per property and stateful test")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  check->add_option("--depth", args->depth, "longest operation sequence the exhaustive area tries")
+      ->check(CLI::Range(0, 12))
+      ->capture_default_str();
+  check->add_option("--area", args->areas, "run only this area; repeat for several (default: all)")
+      ->check(CLI::IsMember({"scenarios", "properties", "stateful", "exhaustive", "concurrent", "crash"}))
+      ->take_last()
+      ->allow_extra_args(false);
+  check->add_flag("--quiet,-q", args->quiet, "no progress lines on stderr");
+  check->add_option("--format", args->format, "text (default) or json: one JSON object")
+      ->check(CLI::IsMember({"text", "json"}));
+  check->callback([args, &exit_code] { exit_code = run_check(*args); });
 }
 
 }  // namespace stash::tools

@@ -76,6 +76,18 @@ auto VectorStash::collection(std::string_view name) -> Result<CollectionHandle> 
   return CollectionHandle{it - collections_.begin() + 1};
 }
 
+auto VectorStash::collections() -> Result<std::vector<stash::NamedCollection>> {
+  std::lock_guard lock(mutex_);
+  std::vector<stash::NamedCollection> out;
+  for (std::size_t i = 0; i < collections_.size(); ++i) {
+    out.push_back({collections_[i].name, CollectionHandle{static_cast<std::int64_t>(i) + 1}});
+  }
+  // std::string compares bytes as unsigned char: the order the contract asks.
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
 auto VectorStash::iter(CollectionHandle c) -> Result<std::vector<Update>> {
   std::lock_guard lock(mutex_);
   auto col = find(c);

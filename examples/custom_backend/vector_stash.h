@@ -24,6 +24,7 @@ class VectorStash final : public stash::Stash {
   using Result = stash::Result<T>;
 
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<stash::NamedCollection>> collections() override;
   Result<std::vector<stash::Update>> iter(CollectionHandle c) override;
   Result<std::vector<stash::ValueUpdate>> iter_key(CollectionHandle c,
                                                    const stash::Bytes& key) override;

@@ -300,6 +300,14 @@ class MemoryStash::State {
     return CollectionHandle{it->second};
   }
 
+  // Every collection, by name: ids_ is ordered as std::string, unsigned bytes.
+  std::vector<NamedCollection> list() const {
+    std::vector<NamedCollection> out;
+    out.reserve(ids_.size());
+    for (const auto& [name, id] : ids_) out.push_back({name, CollectionHandle{id}});
+    return out;
+  }
+
   // The collection behind a handle, or kNotFound.
   Result<Collection*> find(CollectionHandle c) {
     if (c.id < 1 || c.id > static_cast<std::int64_t>(collections_.size())) {
@@ -369,6 +377,11 @@ void MemoryStash::State::load(const MemoryStashImage& image) {
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
   MutexLock lock(mutex_);
   return state_->collection(name);
+}
+
+Result<std::vector<NamedCollection>> MemoryStash::collections() {
+  std::lock_guard lock(mutex_);
+  return state_->list();
 }
 
 Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {

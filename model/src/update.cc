@@ -36,4 +36,8 @@ std::ostream& operator<<(std::ostream& os, const PeekEntry& e) {
             << e.diff << ")";
 }
 
+std::ostream& operator<<(std::ostream& os, const NamedCollection& c) {
+  return os << printable(c.name);
+}
+
 }  // namespace stash

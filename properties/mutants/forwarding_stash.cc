@@ -11,6 +11,10 @@ ForwardingStash::~ForwardingStash() = default;
 Result<CollectionHandle> ForwardingStash::collection(std::string_view name) {
   return inner_->collection(name);
 }
+
+Result<std::vector<NamedCollection>> ForwardingStash::collections() {
+  return inner_->collections();
+}
 Result<std::vector<Update>> ForwardingStash::iter(CollectionHandle c) {
   return inner_->iter(c);
 }

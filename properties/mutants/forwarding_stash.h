@@ -28,6 +28,7 @@ class ForwardingStash : public Stash {
 
   // Required operations.
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;

@@ -42,6 +42,7 @@ std::vector<Mutant> data_mutants();
 std::vector<Mutant> scale_mutants();
 // Defects found in the PostgreSQL backend (mutants_postgres.cc).
 std::vector<Mutant> postgres_mutants();
+std::vector<Mutant> collections_mutants();  // mutants_collections.cc
 
 // A broken backend that is right one call at a time and wrong only when calls
 // overlap: several threads, or several Stash objects on one store

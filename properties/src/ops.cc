@@ -83,6 +83,7 @@ std::string show_call(const Call& call) {
           },
           [](const ReopenOp&) { return std::string("Reopen()"); },
           [](const OpenAnotherOp&) { return std::string("OpenAnother()"); },
+          [](const CollectionsOp&) { return std::string("Collections()"); },
       },
       call);
 }
@@ -123,7 +124,7 @@ const std::vector<std::string>& all_op_names() {
       "collection", "update", "update_many", "seal", "compact", "consolidate",
       "seal_batch", "compact_batch", "consolidate_batch", "append", "iter",
       "iter_key", "since", "upper", "peek_timestamp", "peek", "peek_one",
-      "peek_key_one", "reopen", "open_another"};
+      "peek_key_one", "reopen", "open_another", "collections"};
   return names;
 }
 
@@ -159,6 +160,7 @@ std::vector<CollRef> touched(const Call& call) {
           },
           [](const ReopenOp&) { return std::vector<CollRef>{}; },
           [](const OpenAnotherOp&) { return std::vector<CollRef>{}; },
+          [](const CollectionsOp&) { return std::vector<CollRef>{}; },
           [](const auto& o) { return std::vector<CollRef>{o.c}; },
       },
       call);

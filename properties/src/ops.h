@@ -63,12 +63,14 @@ struct PeekKeyOneOp { CollRef c; Bytes key; };
 // open one more Stash object on the store (several_handles).
 struct ReopenOp {};
 struct OpenAnotherOp {};
+// Stash::collections(): the names listed (handles checked, not compared).
+struct CollectionsOp {};
 
 using Call = std::variant<CollectionOp, UpdateOp, UpdateManyOp, SealOp, CompactOp,
                           ConsolidateOp, SealBatchOp, CompactBatchOp,
                           ConsolidateBatchOp, AppendOp, IterOp, IterKeyOp, SinceOp,
                           UpperOp, PeekTimestampOp, PeekOp, PeekOneOp, PeekKeyOneOp,
-                          ReopenOp, OpenAnotherOp>;
+                          ReopenOp, OpenAnotherOp, CollectionsOp>;
 
 // One step: a call issued through Stash object number `stash`. `pick`
 // chooses which of the handles issued for each collection the call uses

@@ -92,6 +92,29 @@ Result<CollectionHandle> OracleStash::collection(std::string_view name) {
   return CollectionHandle{kFirstId + static_cast<std::int64_t>(colls_.size()) - 1};
 }
 
+Result<std::vector<NamedCollection>> OracleStash::collections() {
+  std::vector<NamedCollection> out;
+  for (std::size_t i = 0; i < colls_.size(); ++i) {
+    out.push_back({colls_[i].name, CollectionHandle{kFirstId + static_cast<std::int64_t>(i)}});
+  }
+  // Insertion sort on bytes read as unsigned char, spelled out (no std::string
+  // comparison), so that it shares nothing with the backends' ordering.
+  auto before = [](const std::string& a, const std::string& b) {
+    for (std::size_t k = 0; k < a.size() && k < b.size(); ++k) {
+      const auto x = static_cast<unsigned char>(a[k]);
+      const auto y = static_cast<unsigned char>(b[k]);
+      if (x != y) return x < y;
+    }
+    return a.size() < b.size();
+  };
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    for (std::size_t j = i; j > 0 && before(out[j].name, out[j - 1].name); --j) {
+      std::swap(out[j], out[j - 1]);
+    }
+  }
+  return out;
+}
+
 Result<std::vector<Update>> OracleStash::iter(CollectionHandle h) {
   auto c = find(h);
   if (!c) return std::unexpected(c.error());

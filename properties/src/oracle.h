@@ -18,6 +18,7 @@ namespace stash::conformance::internal {
 class OracleStash final : public Stash {
  public:
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override;
   Status update_many(CollectionHandle c, std::span<const Update> entries) override;

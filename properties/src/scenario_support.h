@@ -72,6 +72,7 @@ std::vector<CheckDef> error_row_checks();
 //   scenarios_scale.cc  scale, handles, append chains, error facts.
 std::vector<CheckDef> data_checks();
 std::vector<CheckDef> scale_checks();
+std::vector<CheckDef> collections_scenario_checks();  // scenarios_collections.cc
 
 }  // namespace stash::conformance::internal
 

@@ -217,6 +217,7 @@ std::vector<CheckDef> scenario_checks() {
   for (CheckDef& c : error_row_checks()) out.push_back(std::move(c));
   for (CheckDef& c : data_checks()) out.push_back(std::move(c));
   for (CheckDef& c : scale_checks()) out.push_back(std::move(c));
+  for (CheckDef& c : collections_scenario_checks()) out.push_back(std::move(c));
   return out;
 }
 

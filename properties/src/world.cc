@@ -65,6 +65,7 @@ std::string render(const std::optional<Bytes>& v) { return v ? printable(*v) : "
 std::string render(const Frontier& f) { return f.to_string(); }
 std::string render(Timestamp t) { return std::to_string(t); }
 std::string render(CollectionHandle) { return "handle"; }
+std::string render(const std::vector<NamedCollection>& v) { return join(v); }
 
 Answer outcome(const Status& s) {
   if (!s) return failed(s.error());

@@ -61,6 +61,7 @@ std::string render(const std::optional<Bytes>& v);
 std::string render(const Frontier& f);
 std::string render(Timestamp t);
 std::string render(CollectionHandle);  // "handle": ids are not compared
+std::string render(const std::vector<NamedCollection>& v);  // names only: [a, b]
 
 Answer outcome(const Status& s);
 Answer failed(const Error& e);

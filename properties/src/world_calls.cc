@@ -119,6 +119,18 @@ Answer World::execute_call(Object& o, const Call& call) {
             STASH_KIT_HANDLE(h, op.c);
             return outcome(s.peek_key_one(*h, op.key));
           },
+          [&](const CollectionsOp&) {
+            auto list = s.collections();
+            if (!list) return failed(list.error());
+            Answer out = outcome(list);
+            // Each listed handle must be the one collection(name) returns.
+            for (const NamedCollection& c : *list) {
+              issued_.insert(c.handle.id);
+              auto h = s.collection(c.name);
+              if (!h || *h != c.handle) out.text += " (wrong handle for " + printable(c.name) + ")";
+            }
+            return out;
+          },
           // Harness events are handled by World::execute.
           [&](const ReopenOp&) { return failed(Error(ErrorCode::kInternal, "kit")); },
           [&](const OpenAnotherOp&) { return failed(Error(ErrorCode::kInternal, "kit")); },

@@ -13,6 +13,7 @@ namespace {
 class ForgetfulSealStash final : public Stash {
  public:
   Result<CollectionHandle> collection(std::string_view n) override { return m_.collection(n); }
+  Result<std::vector<NamedCollection>> collections() override { return m_.collections(); }
   Result<std::vector<Update>> iter(CollectionHandle c) override { return m_.iter(c); }
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& k) override {
     return m_.iter_key(c, k);

@@ -34,6 +34,10 @@ class SharedStash final : public Stash {
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.collection(name);
   }
+  Result<std::vector<NamedCollection>> collections() override {
+    if (auto ok = check(); !ok) return std::unexpected(ok.error());
+    return store_->memory.collections();
+  }
   Result<std::vector<Update>> iter(CollectionHandle c) override {
     std::lock_guard lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());

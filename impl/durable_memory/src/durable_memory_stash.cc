@@ -341,6 +341,10 @@ Status DurableMemoryStash::consolidate(CollectionHandle c) {
 // Reads: straight from the model.
 // ----------------------------------------------------------------------------
 
+// Like every read, may list a collection whose creation is still being synced.
+Result<std::vector<NamedCollection>> DurableMemoryStash::collections() {
+  return model_->collections();
+}
 Result<std::vector<Update>> DurableMemoryStash::iter(CollectionHandle c) { return model_->iter(c); }
 Result<std::vector<ValueUpdate>> DurableMemoryStash::iter_key(CollectionHandle c, const Bytes& key) {
   return model_->iter_key(c, key);

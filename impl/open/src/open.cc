@@ -58,11 +58,7 @@ Result<std::unique_ptr<Stash>> open_memory(std::string_view url, std::string_vie
   }
   MemoryStashOptions memory_options;
   memory_options.create_if_missing = options.create_if_missing && !options.read_only;
-  if (options.read_only) {
-    return std::unexpected(Error(ErrorCode::kInvalidArgument,
-                                 "\"" + std::string(url) +
-                                     "\": DurableMemoryStash has no read-only open yet"));
-  }
+  memory_options.read_only = options.read_only;
   return as_stash(DurableMemoryStash::open(parts->path, memory_options));
 #else
   return std::unexpected(Error(ErrorCode::kUnavailable,

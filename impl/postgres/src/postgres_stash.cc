@@ -235,6 +235,20 @@ Status PostgresStash::consolidate(CollectionHandle c) {
   return consolidate_batch(std::span<const CollectionHandle>(&c, 1));
 }
 
+Result<std::vector<NamedCollection>> PostgresStash::collections() {
+  return impl_->read("collections", [&](Txn& txn) -> Result<std::vector<NamedCollection>> {
+    auto rows = txn.read({{&impl_->sql().list_collections, {}}});
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<NamedCollection> out;
+    for (const auto& row : rows->at(0).rows) {
+      auto id = wire::to_int8(row.at(1));
+      if (!row.at(0) || !id) return std::unexpected(malformed("collections"));
+      out.push_back({*row[0], CollectionHandle{*id}});
+    }
+    return out;
+  });
+}
+
 Result<Frontier> PostgresStash::since(CollectionHandle c) {
   return impl_->read("since", [&](Txn& txn) -> Result<Frontier> {
     auto rows = txn.read({frontiers_query(impl_->sql(), c)});

@@ -275,6 +275,25 @@ Sql::Sql(const std::string& q) {
   recover = s("SELECT txn FROM S.commits WHERE epoch = $1 FOR UPDATE");
   find_collection = s(
       "SELECT id, since, upper FROM S.collections WHERE sha256(name) = sha256($1) AND name = $1");
+  // bytea sorts as unsigned bytes (memcmp, then length), whatever the locale.
+  list_collections = s("SELECT name, id FROM S.collections ORDER BY name");
+  verify_checks = {
+      {"INV-2 since <= upper",
+       s("SELECT 'collection id ' || id || ' has since ' || COALESCE(CAST(since AS TEXT), '{}') "
+         "|| ' beyond upper ' || upper FROM S.collections "
+         "WHERE upper IS NOT NULL AND (since IS NULL OR since > upper)")},
+      {"since not before {0}",
+       s("SELECT 'collection id ' || id || ' has since ' || since || ', before {0}' "
+         "FROM S.collections WHERE since < 0")},
+      {"one meta row of format version " + std::to_string(kFormatVersion),
+       s("SELECT 'meta has ' || count(*) || ' rows, format versions ' || "
+         "COALESCE(string_agg(CAST(format_version AS TEXT), ', '), 'none') FROM S.meta "
+         "HAVING count(*) <> 1 OR bool_or(format_version <> " + std::to_string(kFormatVersion) +
+         ")")},
+      {"one fence row",
+       s("SELECT 'the fence table has ' || count(*) || ' rows, expected 1' FROM S.fence "
+         "HAVING count(*) <> 1")},
+  };
   frontiers = s("SELECT since, upper FROM S.collections WHERE id = $1");
   iter = s(std::string(kIterBody) + kIterTail);
   iter_key = s(std::string(kIterBody) + " AND sha256(d.key) = sha256($2) AND d.key = $2" + kIterTail);

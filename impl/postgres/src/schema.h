@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace stash::postgres {
 
@@ -22,6 +24,10 @@ struct Sql {
   std::string fence_check, recover;
   std::string find_collection;  // id, since, upper of a name
   std::string frontiers;
+  std::string list_collections;  // name, id of every collection, by name
+  // PostgresStash::verify: (check name, query returning one text row per
+  // problem found).
+  std::vector<std::pair<std::string, std::string>> verify_checks;
   std::string iter, iter_key;
   std::string write;       // S.write(...): consolidations, creations (schema.cc)
   std::string write_rows;  // the other writes, as one plain statement

@@ -517,6 +517,23 @@ Status SqliteStash::consolidate(CollectionHandle c) {
   return consolidate_batch(std::span<const CollectionHandle>(&c, 1));
 }
 
+Result<std::vector<NamedCollection>> SqliteStash::collections() {
+  return impl_->read([&]() -> Result<std::vector<NamedCollection>> {
+    // TEXT compares with the BINARY collation (memcmp, then length): the
+    // unsigned byte order of names.
+    auto s = impl_->statement("SELECT name, id FROM collections ORDER BY name");
+    if (!s) return std::unexpected(s.error());
+    std::vector<NamedCollection> out;
+    while (true) {
+      auto row = s->step("list collections");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      out.push_back({s->column_bytes(0), CollectionHandle{s->column_int(1)}});
+    }
+    return out;
+  });
+}
+
 Result<Frontier> SqliteStash::since(CollectionHandle c) {
   return impl_->read([&]() -> Result<Frontier> {
     auto row = impl_->load(c);

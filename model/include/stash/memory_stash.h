@@ -60,6 +60,7 @@ class MemoryStash final : public Stash {
 
   // Required operations; see stash.h for each contract.
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;

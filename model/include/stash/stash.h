@@ -59,6 +59,14 @@ class Stash {
   // Errors: kInvalidArgument if `name` is not valid UTF-8.
   virtual Result<CollectionHandle> collection(std::string_view name) = 0;
 
+  // Every collection of the stash, each with its name and a handle to it,
+  // sorted by name (unsigned bytes), names unique. A collection exists from
+  // the first collection(name) that returned ok; collections are never
+  // removed. Each handle is what collection(name) returns now. Lists every
+  // collection, whatever its name (the empty name included) or frontiers.
+  // Errors: only the general ones (kFenced, I/O, kUnavailable).
+  virtual Result<std::vector<NamedCollection>> collections() = 0;
+
   // Returns every update with its time advanced to max(time, since),
   // consolidated (diffs of equal (key, value, time) summed, zero sums dropped)
   // and sorted by (key, value, time). Includes unsealed updates (time >= upper).

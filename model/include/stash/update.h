@@ -67,6 +67,13 @@ struct AppendBatch {
   std::vector<Update> entries;
 };
 
+// One collection of a stash, as Stash::collections() lists it.
+struct NamedCollection {
+  std::string name;
+  CollectionHandle handle;
+  friend auto operator<=>(const NamedCollection&, const NamedCollection&) = default;
+};
+
 // A collection handle paired with a target frontier, for seal_batch and
 // compact_batch.
 struct FrontierRequest {
@@ -81,6 +88,7 @@ std::ostream& operator<<(std::ostream& os, const CollectionHandle& c);
 std::ostream& operator<<(std::ostream& os, const Update& u);
 std::ostream& operator<<(std::ostream& os, const ValueUpdate& u);
 std::ostream& operator<<(std::ostream& os, const PeekEntry& e);
+std::ostream& operator<<(std::ostream& os, const NamedCollection& c);  // name only
 
 }  // namespace stash
 

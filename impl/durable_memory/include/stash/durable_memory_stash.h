@@ -137,6 +137,7 @@ class DurableMemoryStash final : public Stash {
   // writing or syncing the log failed during this call; kIoError when an
   // earlier such failure made the stash refuse writes.
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override;
   Status update_many(CollectionHandle c, std::span<const Update> entries) override;

@@ -55,6 +55,7 @@
 #include <string>
 
 #include "stash/stash.h"
+#include "stash/verify.h"
 
 namespace stash {
 
@@ -116,7 +117,7 @@ struct PostgresOptions {
   int statement_timeout_ms = 30000;
 };
 
-class PostgresStash final : public Stash {
+class PostgresStash final : public Stash, public Verifiable {
  public:
   // Connects with the libpq connection string `conninfo` ("host=... dbname=..."
   // or "postgresql://..."; TLS and every other setting as libpq documents),
@@ -157,6 +158,7 @@ class PostgresStash final : public Stash {
   //   kInvalidArgument  a write on a read-only stash.
   //   kInternal         an unexpected server error (SQLSTATE in the message).
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;
@@ -178,6 +180,11 @@ class PostgresStash final : public Stash {
   Status seal_batch(std::span<const FrontierRequest> seals) override;
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+
+  // Verifiable (src/verify.cc): the schema's invariants on the stored rows,
+  // in one read transaction: since <= upper (INV-2), since not before {0},
+  // one meta row of the current format version, one fence row. Changes nothing.
+  Result<VerifyReport> verify_report() override;
 
   class Impl;  // Defined in src/postgres_stash_impl.h.
 

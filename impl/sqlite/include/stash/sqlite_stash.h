@@ -30,6 +30,7 @@
 #include <string>
 
 #include "stash/stash.h"
+#include "stash/verify.h"
 
 namespace stash {
 
@@ -86,7 +87,7 @@ struct SqliteOptions {
   std::string vfs_name;
 };
 
-class SqliteStash final : public Stash {
+class SqliteStash final : public Stash, public Verifiable {
  public:
   // Opens the stash in the SQLite file at `path`, creating it if missing
   // (options.create_if_missing). A writer open fences every older writer.
@@ -127,6 +128,7 @@ class SqliteStash final : public Stash {
   //   kCorruption   the file does not check out.
   //   kInvalidArgument  a write on a read-only stash.
   Result<CollectionHandle> collection(std::string_view name) override;
+  Result<std::vector<NamedCollection>> collections() override;
   Result<std::vector<Update>> iter(CollectionHandle c) override;
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c,
                                             const Bytes& key) override;
@@ -159,6 +161,11 @@ class SqliteStash final : public Stash {
   // verify()). What SQLite and the stash can and cannot detect is in
   // docs/sqlite-format.md.
   Status verify();
+
+  // Verifiable (src/verify_report.cc), for `stash verify`: PRAGMA
+  // integrity_check and foreign_key_check, the header (application_id,
+  // user_version), and verify() above, each reported as a named check.
+  Result<VerifyReport> verify_report() override;
 
   // The settings the connection actually runs with, read back from SQLite
   // (for diagnostics and for tests of the defaults).
