@@ -20,6 +20,7 @@ constexpr Diff kMax = std::numeric_limits<Diff>::max();
 class RequiredOnly final : public Stash {
  public:
   explicit RequiredOnly(MemoryStash& inner) : inner_(inner) {}
+  Result<std::vector<NamedCollection>> collections() override { return inner_.collections(); }
   Result<CollectionHandle> collection(std::string_view n) override { return inner_.collection(n); }
   Result<std::vector<Update>> iter(CollectionHandle c) override { return inner_.iter(c); }
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& k) override {

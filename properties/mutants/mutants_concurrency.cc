@@ -27,6 +27,7 @@ void window() {
 class SharedInner final : public Stash {
  public:
   explicit SharedInner(std::shared_ptr<Stash> s) : s_(std::move(s)) {}
+  Result<std::vector<NamedCollection>> collections() override { return s_->collections(); }
   Result<CollectionHandle> collection(std::string_view name) override {
     return s_->collection(name);
   }
@@ -94,6 +95,7 @@ class UnlockedReadModifyWrite : public DerivedStash {
     if (!written) return std::unexpected(written.error());
     return out;
   }
+  Result<std::vector<NamedCollection>> collections() override { return now()->collections(); }
   Result<std::vector<Update>> iter(CollectionHandle c) override { return now()->iter(c); }
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override {
     return now()->iter_key(c, key);

@@ -37,6 +37,7 @@ namespace {
 class Borrowed final : public Stash {
  public:
   explicit Borrowed(std::shared_ptr<Stash> s) : s_(std::move(s)) {}
+  Result<std::vector<NamedCollection>> collections() override { return s_->collections(); }
   Result<CollectionHandle> collection(std::string_view name) override {
     return s_->collection(name);
   }

@@ -35,6 +35,7 @@ class Gated final : public Stash {
 #define STASH_GATED(expr)           \
   std::lock_guard lock(*gate_);     \
   return expr
+  Result<std::vector<NamedCollection>> collections() override { STASH_GATED(s_->collections()); }
   Result<CollectionHandle> collection(std::string_view n) override {
     STASH_GATED(s_->collection(n));
   }
