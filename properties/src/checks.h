@@ -66,9 +66,11 @@ CheckOutput check_property(const Context& ctx, const std::string& id, Testable&&
   return run_property(ctx, id, rc::detail::toProperty(std::forward<Testable>(t)));
 }
 
-// Fails the check unless every `wanted` key occurred in `coverage`.
-CheckOutput require_coverage(const Coverage& coverage,
-                             const std::vector<std::string>& wanted);
+// Fails the check unless every `wanted` key occurred in `coverage`, when the
+// run had at least the default number of cases (`run_cases`); below that it
+// only reports the gaps in the details.
+CheckOutput require_coverage(const Coverage& coverage, const std::vector<std::string>& wanted,
+                             int run_cases);
 
 }  // namespace stash::conformance::internal
 

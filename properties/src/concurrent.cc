@@ -87,6 +87,7 @@ std::vector<Call> random_calls(std::uint64_t seed, int calls, int collections) {
   GenConfig config;
   config.collections = collections;
   config.extreme_diffs = false;
+  config.list_collections = false;
   config.events = {};
   GenState state(config);
   rc::Random random(seed);

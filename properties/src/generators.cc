@@ -323,7 +323,7 @@ rc::Gen<Op> gen_op(const GenState& s) {
       {16, gen_write(s)},
       {s.config.reads ? 8 : 0, gen_read(s)},
       {2, gen_collection(s)},
-      {1, rc::gen::just<Call>(CollectionsOp{})},
+      {s.config.list_collections ? 1 : 0, rc::gen::just<Call>(CollectionsOp{})},
       {reopen ? 1 : 0, rc::gen::just<Call>(ReopenOp{})},
       {another ? 1 : 0, rc::gen::just<Call>(OpenAnotherOp{})},
   });

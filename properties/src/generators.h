@@ -57,6 +57,11 @@ struct GenConfig {
   // Generate the read operations too (the properties observe after every
   // step anyway, so they may leave them out).
   bool reads = true;
+  // Generate collections() calls. The concurrent area leaves them out: which
+  // collections exist also depends on the handle lookups each World makes on
+  // the side (a call on c1 looks c1 up, creating it), which a history does not
+  // record, so no order of the recorded calls need explain a listing.
+  bool list_collections = true;
   // Which harness events to generate: reopen (durable), open_another
   // (several_handles); with fencing, opening another fences the older ones.
   Capabilities events;

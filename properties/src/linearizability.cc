@@ -335,8 +335,12 @@ std::string explain(std::vector<const CallRecord*> calls, const CheckerOptions& 
 std::vector<std::vector<const CallRecord*>> partitions(const History& history) {
   bool global = false;
   for (const CallRecord& c : history) {
+    // collections() reads which collections exist, so it orders against
+    // every call that may create one: it joins everything, as a new object
+    // or a reopen does.
     if (std::holds_alternative<OpenAnotherOp>(c.op.call) ||
-        std::holds_alternative<ReopenOp>(c.op.call)) {
+        std::holds_alternative<ReopenOp>(c.op.call) ||
+        std::holds_alternative<CollectionsOp>(c.op.call)) {
       global = true;
     }
   }

@@ -107,7 +107,7 @@ CheckOutput run_stateful(Context& ctx, const std::string& id, GenConfig base,
   });
   merge(*ctx.coverage, mine);
   if (!out.passed) return out;
-  return require_coverage(mine, wanted);
+  return require_coverage(mine, wanted, ctx.options.max_success);
 }
 
 CheckDef stateful(std::string title, std::string test_name, std::optional<Capability> needs) {

@@ -192,6 +192,7 @@ TEST(Linearizability, BoundGivesUnknownNeverOk) {
 History sequential_run(std::mt19937_64& rng, int n, int threads, int widen) {
   GenConfig config;
   config.collections = 2;
+  config.list_collections = false;  // see GenConfig
   GenState state(config);
   rc::Random random(rng());
   auto world = World::model(make_memory_model, {});

@@ -299,7 +299,7 @@ def suite_bad_input():
     # Nothing written where an export cannot go.
     fails_with_one_line("export", f"memory:{good}", path("no-dir/export.stash"))
     check(not os.path.exists(path("no-dir")), "export created a directory")
-    fails_with_one_line("backup", "memory:", path("b"), mentions=["nothing to back up"])
+    fails_with_one_line("backup", "memory:", path("b"), mentions=["in-memory"])
     check(not os.path.exists(path("b")), "a refused backup wrote something")
     fails_with_one_line("backup", f"sqlite:{missing_db}", path("b"))
     check(not os.path.exists(path("b")), "a refused backup wrote something")
