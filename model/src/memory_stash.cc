@@ -380,7 +380,7 @@ Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
 }
 
 Result<std::vector<NamedCollection>> MemoryStash::collections() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return state_->list();
 }
 

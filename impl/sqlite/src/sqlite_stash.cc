@@ -20,8 +20,6 @@ using sqlite::Entry;
 using sqlite::Int128;
 using sqlite::PairRows;
 
-constexpr const char* kCollectionColumns = "id, name, since, upper, rows, digest, crc";
-
 // Calls emit(time, diff) for each non-zero advanced group of `p`, in time
 // order; the first group is at since.
 template <typename Emit>
@@ -58,7 +56,7 @@ Error corrupt_collection(std::int64_t id, const std::string& what) {
                "sqlite: collections row #" + std::to_string(id) + ": " + what);
 }
 
-// Reads a collections row from `s` (columns kCollectionColumns), verified.
+// Reads a collections row from `s` (columns id, name, since, upper, rows, digest, crc), verified.
 Result<CollectionRow> read_collection(const sqlite::Statement& s) {
   CollectionRow row;
   row.id = s.column_int(0);
