@@ -23,32 +23,6 @@ void window() {
   for (int i = 0; i < 3; ++i) std::this_thread::yield();
 }
 
-// The required operations of a Stash shared by every object of one store.
-class SharedInner final : public Stash {
- public:
-  explicit SharedInner(std::shared_ptr<Stash> s) : s_(std::move(s)) {}
-  Result<std::vector<NamedCollection>> collections() override { return s_->collections(); }
-  Result<CollectionHandle> collection(std::string_view name) override {
-    return s_->collection(name);
-  }
-  Result<std::vector<Update>> iter(CollectionHandle c) override { return s_->iter(c); }
-  Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override {
-    return s_->iter_key(c, key);
-  }
-  Status update_many(CollectionHandle c, std::span<const Update> entries) override {
-    return s_->update_many(c, entries);
-  }
-  Status seal(CollectionHandle c, Frontier f) override { return s_->seal(c, std::move(f)); }
-  Status compact(CollectionHandle c, Frontier f) override { return s_->compact(c, std::move(f)); }
-  Status consolidate(CollectionHandle c) override { return s_->consolidate(c); }
-  Result<Frontier> since(CollectionHandle c) override { return s_->since(c); }
-  Result<Frontier> upper(CollectionHandle c) override { return s_->upper(c); }
-  Status append(std::span<const AppendBatch> batches) override { return s_->append(batches); }
-
- private:
-  std::shared_ptr<Stash> s_;
-};
-
 // A store of plain objects: each object is a T over the store's one
 // MemoryStash, constructed as T(inner, shared) where `shared` is the
 // store's instance of T::Shared (state the objects of one store share).
@@ -58,7 +32,7 @@ StoreMutant store_of(std::string name, std::string description, bool fencing = f
             auto memory = std::make_shared<MemoryStash>();
             auto shared = std::make_shared<typename T::Shared>();
             return std::function<std::unique_ptr<Stash>()>([memory, shared] {
-              return std::make_unique<T>(std::make_unique<SharedInner>(memory), shared);
+              return std::make_unique<T>(std::make_unique<ForwardingStash>(memory), shared);
             });
           }};
 }
