@@ -30,7 +30,7 @@ struct CheckArgs {
 
 const char* area_name(kit::Area area) {
   static const char* const kNames[] = {"scenarios",  "properties", "stateful",
-                                       "exhaustive", "concurrent", "crash"};
+                                       "exhaustive", "concurrent", "crash", "subscribe"};
   return kNames[static_cast<int>(area)];
 }
 
@@ -99,7 +99,8 @@ int run_check(const CheckArgs& args) {
     options.areas.clear();
     for (const std::string& name : args.areas) {
       for (kit::Area area : {kit::Area::kScenarios, kit::Area::kProperties, kit::Area::kStateful,
-                             kit::Area::kExhaustive, kit::Area::kConcurrent, kit::Area::kCrash}) {
+                             kit::Area::kExhaustive, kit::Area::kConcurrent, kit::Area::kCrash,
+                             kit::Area::kSubscribe}) {
         if (name == area_name(area)) options.areas.push_back(area);
       }
     }
@@ -152,7 +153,7 @@ void add_check_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 12))
       ->capture_default_str();
   check->add_option("--area", args->areas, "run only this area; repeat for several (default: all)")
-      ->check(CLI::IsMember({"scenarios", "properties", "stateful", "exhaustive", "concurrent", "crash"}))
+      ->check(CLI::IsMember({"scenarios", "properties", "stateful", "exhaustive", "concurrent", "crash", "subscribe"}))
       ->take_last()
       ->allow_extra_args(false);
   check->add_flag("--quiet,-q", args->quiet, "no progress lines on stderr");

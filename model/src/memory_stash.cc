@@ -443,6 +443,7 @@ Status MemoryStash::seal(CollectionHandle c, Frontier new_upper) {
   if (!col) return std::unexpected(col.error());
   if (auto ok = rules::check_seal((*col)->upper, new_upper); !ok) return ok;
   (*col)->upper = new_upper;
+  upper_moved_.notify_all();
   return {};
 }
 
@@ -506,6 +507,7 @@ Status MemoryStash::append(std::span<const AppendBatch> batches) {
     col.since = frontiers.first;
     col.upper = frontiers.second;
   }
+  upper_moved_.notify_all();
   return {};
 }
 
@@ -595,6 +597,19 @@ Result<std::optional<Bytes>> MemoryStash::peek_key_one(CollectionHandle c, const
   if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   if (wrong) return std::unexpected(*wrong);
   return found;
+}
+
+// Subscriptions' wait hook, kept apart from the operations above: seal and
+// append notify upper_moved_ after moving an upper.
+Status MemoryStash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                                    std::chrono::steady_clock::time_point deadline) {
+  MutexLock lock(mutex_);
+  while (true) {
+    auto col = state_->find(c);
+    if (!col) return std::unexpected(col.error());
+    if ((*col)->upper != known_upper) return {};
+    if (lock.wait_until(upper_moved_, deadline) == std::cv_status::timeout) return {};
+  }
 }
 
 }  // namespace stash

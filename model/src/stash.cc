@@ -14,7 +14,9 @@
 // collections; its `lower` check detects a concurrent seal, and we retry.
 #include "stash/stash.h"
 
+#include <algorithm>
 #include <string>
+#include <thread>
 
 #include "stash/rules.h"
 
@@ -169,6 +171,31 @@ Status Stash::consolidate_batch(std::span<const CollectionHandle> collections) {
     if (auto ok = consolidate(c); !ok) return ok;
   }
   return {};
+}
+
+Result<std::unique_ptr<Subscription>> Stash::subscribe(CollectionHandle c,
+                                                      Timestamp as_of) {
+  auto since = this->since(c);
+  if (!since) return std::unexpected(since.error());
+  if (!since->less_equal(as_of)) {
+    return fail(ErrorCode::kFrontierViolation,
+                "cannot subscribe to collection " + std::to_string(c.id) + " as of " +
+                    std::to_string(as_of) + ": since is " + since->to_string());
+  }
+  return subscribe_by_reading(*this, c, as_of);
+}
+
+Status Stash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                              std::chrono::steady_clock::time_point deadline) {
+  // A bounded-interval poll: correct for every backend, prompt for none.
+  constexpr auto kPollInterval = std::chrono::milliseconds(5);
+  while (true) {
+    auto upper = this->upper(c);
+    if (!upper) return std::unexpected(upper.error());
+    const auto now = std::chrono::steady_clock::now();
+    if (*upper != known_upper || now >= deadline) return {};
+    std::this_thread::sleep_until(std::min(deadline, now + kPollInterval));
+  }
 }
 
 }  // namespace stash

@@ -68,4 +68,9 @@ Status ForwardingStash::consolidate_batch(std::span<const CollectionHandle> coll
   return inner_->consolidate_batch(collections);
 }
 
+Status ForwardingStash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                                        std::chrono::steady_clock::time_point deadline) {
+  return inner_->wait_for_change(c, known_upper, deadline);
+}
+
 }  // namespace stash::mutants

@@ -51,6 +51,11 @@ class ForwardingStash : public Stash {
   Status seal_batch(std::span<const FrontierRequest> seals) override;
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
+  // Forwarded so that subscriptions wake as the inner stash does. subscribe
+  // itself is not: Stash's default follows this object, so that it reads
+  // through whatever a subclass broke.
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
 
  protected:
   Stash& inner() { return *inner_; }

@@ -40,6 +40,10 @@ std::vector<Mutant> frontier_mutants();
 // scale, handles, append chains, error facts (mutants_scale.cc).
 std::vector<Mutant> data_mutants();
 std::vector<Mutant> scale_mutants();
+// Broken subscriptions (mutants_subscribe.cc), killed by the subscribe area
+// alone (subscribe_mutant_test.cc), so not part of all_mutants().
+std::vector<Mutant> subscribe_mutants();
+
 // Defects found in the PostgreSQL backend (mutants_postgres.cc).
 std::vector<Mutant> postgres_mutants();
 std::vector<Mutant> collections_mutants();  // mutants_collections.cc

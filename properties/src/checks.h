@@ -48,6 +48,7 @@ std::vector<CheckDef> stateful_checks();
 std::vector<CheckDef> exhaustive_checks();
 std::vector<CheckDef> concurrent_checks();
 std::vector<CheckDef> crash_checks();
+std::vector<CheckDef> subscribe_checks();
 
 // Runs one check (timing it, turning a missing capability into
 // kNotApplicable and an escaped exception into a failure).

@@ -89,7 +89,8 @@ const std::vector<CheckDef>& all_checks() {
   static const std::vector<CheckDef> checks = [] {
     std::vector<CheckDef> all;
     for (auto part : {scenario_checks(), invariant_checks(), stateful_checks(),
-                      exhaustive_checks(), concurrent_checks(), crash_checks()}) {
+                      exhaustive_checks(), concurrent_checks(), crash_checks(),
+                      subscribe_checks()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -206,6 +207,7 @@ const char* area_name(Area a) {
     case Area::kExhaustive: return "exhaustive";
     case Area::kConcurrent: return "concurrent";
     case Area::kCrash: return "crash";
+    case Area::kSubscribe: return "subscribe";
   }
   return "?";
 }

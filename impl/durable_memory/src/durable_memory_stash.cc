@@ -352,6 +352,11 @@ Result<std::vector<ValueUpdate>> DurableMemoryStash::iter_key(CollectionHandle c
 Result<Frontier> DurableMemoryStash::since(CollectionHandle c) { return model_->since(c); }
 Result<Frontier> DurableMemoryStash::upper(CollectionHandle c) { return model_->upper(c); }
 
+Status DurableMemoryStash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                                           std::chrono::steady_clock::time_point deadline) {
+  return model_->wait_for_change(c, known_upper, deadline);
+}
+
 DurableStats DurableMemoryStash::stats() {
   std::lock_guard lock(mutex_);
   return stats_;

@@ -21,6 +21,7 @@
 #ifndef STASH_MEMORY_STASH_H_
 #define STASH_MEMORY_STASH_H_
 
+#include <condition_variable>
 #include <memory>
 #include <string>
 #include <vector>
@@ -83,10 +84,16 @@ class MemoryStash final : public Stash {
   // A consistent copy of the whole state (taken under the lock).
   MemoryStashImage image();
 
+  // Subscriptions wake as soon as a seal or append moves upper (a condition
+  // variable, in-process only); see stash.h.
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
+
  private:
   class State;
   Mutex mutex_;
   std::unique_ptr<State> state_ STASH_PT_GUARDED_BY(mutex_);
+  std::condition_variable upper_moved_;  // Notified under mutex_ when an upper moves.
 };
 
 }  // namespace stash

@@ -6,6 +6,7 @@
 #ifndef STASH_MUTEX_H_
 #define STASH_MUTEX_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -52,6 +53,13 @@ class STASH_SCOPED_CAPABILITY MutexLock {
   template <typename Predicate>
   void wait(std::condition_variable& cv, Predicate done) {
     cv.wait(lock_, std::move(done));
+  }
+
+  // Waits on `cv` until notified (or spuriously woken) or until `deadline`,
+  // releasing the mutex meanwhile; the caller re-checks its condition.
+  std::cv_status wait_until(std::condition_variable& cv,
+                            std::chrono::steady_clock::time_point deadline) {
+    return cv.wait_until(lock_, deadline);
   }
 
  private:

@@ -29,7 +29,9 @@
 #ifndef STASH_STASH_H_
 #define STASH_STASH_H_
 
+#include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -37,6 +39,7 @@
 
 #include "stash/error.h"
 #include "stash/frontier.h"
+#include "stash/subscription.h"
 #include "stash/update.h"
 
 namespace stash {
@@ -172,6 +175,29 @@ class Stash {
   // unobservable.
   // Errors: as consolidate, for the first collection that fails.
   virtual Status consolidate_batch(std::span<const CollectionHandle> collections);
+
+  // Follows the collection from `as_of` on: first the snapshot (the contents
+  // at as_of, as peek returns them at peek timestamp as_of, delivered once
+  // as_of is sealed), then, each time upper advances, the updates whose
+  // times became sealed, with the new upper. subscription.h defines the
+  // deliveries exactly, including what happens when compaction overtakes a
+  // slow subscriber (it never blocks writers). This stash must outlive the
+  // subscription.
+  // Errors: kFrontierViolation if as_of is before since, or since is {}
+  // ("cannot subscribe to collection {id} as of {t}: since is {S}");
+  // kNotFound and the backend's general errors as for since().
+  virtual Result<std::unique_ptr<Subscription>> subscribe(CollectionHandle c,
+                                                          Timestamp as_of);
+
+  // The hook subscriptions wait on: returns once upper of `c` may differ from
+  // `known_upper`, or at `deadline`, whichever comes first. Returning early
+  // is allowed (callers re-read upper); returning late is not, beyond
+  // scheduling. The default polls upper every few milliseconds; backends
+  // override it to wake on the change itself (MemoryStash: a condition
+  // variable; SQLite: file-change notification across processes).
+  // Errors: those of upper().
+  virtual Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                                 std::chrono::steady_clock::time_point deadline);
 };
 
 }  // namespace stash

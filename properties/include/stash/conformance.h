@@ -41,6 +41,8 @@
 // The random areas draw an adversarial alphabet of names, keys and values
 // per case, mix extreme times and frontiers in, chain appends, keep every
 // handle the backend issued and route each call through one of them.
+//   subscribe   subscriptions (subscription.h) following random writes, one
+//               thread and several, checked batch by batch against iter.
 // Implementation: properties/src/. Deeper runs: RC_PARAMS="max_success=N",
 // STASH_EXHAUSTIVE_DEPTH=N, STASH_CONCURRENT_HISTORIES=N (see
 // properties/README.md).
@@ -120,7 +122,9 @@ struct Backend {
 // deliberately broken backends, and the googletest front end).
 // ---------------------------------------------------------------------------
 
-enum class Area { kScenarios, kProperties, kStateful, kExhaustive, kConcurrent, kCrash };
+enum class Area {
+  kScenarios, kProperties, kStateful, kExhaustive, kConcurrent, kCrash, kSubscribe
+};
 
 struct RunOptions {
   // RapidCheck seed; 0 picks one and reports it (it is always printed).
@@ -132,7 +136,8 @@ struct RunOptions {
   int exhaustive_depth = 2;
   // Which areas to run (all by default).
   std::vector<Area> areas = {Area::kScenarios, Area::kProperties, Area::kStateful,
-                             Area::kExhaustive,  Area::kConcurrent, Area::kCrash};
+                             Area::kExhaustive,  Area::kConcurrent, Area::kCrash,
+                             Area::kSubscribe};
   // Concurrent histories to record and check (STASH_CONCURRENT_HISTORIES
   // overrides it); each is a few threads issuing a dozen calls each.
   int concurrent_histories = 200;

@@ -148,6 +148,13 @@ class DurableMemoryStash final : public Stash {
   Result<Frontier> upper(CollectionHandle c) override;
   Status append(std::span<const AppendBatch> batches) override;
 
+  // Subscriptions (stash.h, subscribe) wake as the MemoryStash inside does:
+  // in-process only. One process owns the directory (DIR/LOCK), so there is
+  // no other writer to follow; a read-only open sees only what was there
+  // when it opened, and its subscriptions never advance past that.
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
+
   // Writes a snapshot of the current state now and restarts the log.
   // Errors: kIoError if the snapshot could not be written; if that happened
   // before the new snapshot replaced the old one the stash keeps working,

@@ -151,6 +151,13 @@ class SqliteStash final : public Stash, public Verifiable {
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
 
+  // Subscriptions (stash.h, subscribe) wake when any connection to the file,
+  // in this process or another, commits: an inotify watch on the file's
+  // directory (PATH and PATH-wal), then a re-read of upper. Falls back to the
+  // default poll where inotify is unavailable (src/change_wait.cc).
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
+
   // Checks the whole file: SQLite's own structure (PRAGMA quick_check), then
   // every row's checksum, and that each collection holds exactly the rows its
   // collection row counts (so a lost or duplicated row is found too).

@@ -1,0 +1,118 @@
+// Broken subscriptions: each wraps the generic subscription (subscription.h)
+// and breaks one promise of it. The subscribe area must kill every one under
+// each of the five seeds (subscribe_mutant_test.cc).
+#include "mutant_support.h"
+#include "mutants.h"
+#include "stash/memory_stash.h"
+
+namespace stash::mutants {
+namespace {
+
+// Wraps a correct subscription; subclasses rewrite what next() returns.
+class WrappedSubscription : public Subscription {
+ public:
+  explicit WrappedSubscription(std::unique_ptr<Subscription> inner) : inner_(std::move(inner)) {}
+  void cancel() override { inner_->cancel(); }
+  bool cancelled() const override { return inner_->cancelled(); }
+
+ protected:
+  Subscription& inner() { return *inner_; }
+
+ private:
+  std::unique_ptr<Subscription> inner_;
+};
+
+template <typename Broken>
+class SubscribingStash : public DerivedStash {
+ public:
+  using DerivedStash::DerivedStash;
+  Result<std::unique_ptr<Subscription>> subscribe(CollectionHandle c, Timestamp as_of) override {
+    auto sub = Stash::subscribe(c, as_of);
+    if (!sub) return sub;
+    return std::unique_ptr<Subscription>(std::make_unique<Broken>(std::move(*sub), *this, c));
+  }
+};
+
+// Loses the second non-empty batch after the snapshot (a missed
+// notification treated as "already delivered").
+class DropsABatch final : public WrappedSubscription {
+ public:
+  DropsABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle)
+      : WrappedSubscription(std::move(inner)) {}
+  Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
+    auto batch = inner().next(timeout);
+    if (batch && *batch && !(*batch)->snapshot && !(*batch)->updates.empty() && ++seen_ == 2) {
+      return inner().next(timeout);
+    }
+    return batch;
+  }
+
+ private:
+  int seen_ = 0;
+};
+
+// Delivers the unsealed updates too (reads everything iter has, at or beyond
+// the batch's upper, as a notification arriving before its seal would).
+class DeliversBeforeSeal final : public WrappedSubscription {
+ public:
+  DeliversBeforeSeal(std::unique_ptr<Subscription> inner, Stash& stash, CollectionHandle c)
+      : WrappedSubscription(std::move(inner)), stash_(stash), c_(c) {}
+  Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
+    auto batch = inner().next(timeout);
+    if (!batch || !*batch || (*batch)->snapshot) return batch;
+    auto all = stash_.iter(c_);
+    if (!all) return std::unexpected(all.error());
+    for (const Update& u : *all) {
+      if ((*batch)->upper.less_equal(u.time)) (*batch)->updates.push_back(u);
+    }
+    return batch;
+  }
+
+ private:
+  Stash& stash_;
+  CollectionHandle c_;
+};
+
+// Delivers each non-empty batch after the snapshot twice (a resend after a
+// reconnect that forgot what was acknowledged).
+class DuplicatesABatch final : public WrappedSubscription {
+ public:
+  DuplicatesABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle)
+      : WrappedSubscription(std::move(inner)) {}
+  Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
+    if (pending_) {
+      auto again = std::move(*pending_);
+      pending_.reset();
+      return again;
+    }
+    auto batch = inner().next(timeout);
+    if (batch && *batch && !(*batch)->snapshot && !(*batch)->updates.empty()) pending_ = **batch;
+    return batch;
+  }
+
+ private:
+  std::optional<SubscriptionBatch> pending_;
+};
+
+template <typename Broken>
+std::unique_ptr<Stash> over_memory() {
+  return std::make_unique<SubscribingStash<Broken>>(std::make_unique<MemoryStash>());
+}
+
+}  // namespace
+
+std::vector<Mutant> subscribe_mutants() {
+  return {
+      {"subscription_drops_a_batch",
+       "loses the second non-empty batch after the snapshot (no gap)",
+       over_memory<DropsABatch>, nullptr},
+      {"subscription_delivers_before_seal",
+       "adds the unsealed updates (time >= upper) to each batch (sealed only)",
+       over_memory<DeliversBeforeSeal>, nullptr},
+      {"subscription_duplicates_a_batch",
+       "delivers every non-empty batch twice (no duplicate)",
+       over_memory<DuplicatesABatch>, nullptr},
+  };
+}
+
+}  // namespace stash::mutants

@@ -1,0 +1,333 @@
+// The subscribe area: subscriptions (subscription.h) checked against iter.
+//
+// Every delivered batch is checked when it arrives:
+//   - its times are before its upper, and its upper is beyond the previous
+//     one's and not beyond the collection's upper read right after (nothing
+//     unsealed is delivered, nothing is delivered twice);
+//   - the rule: everything delivered so far, advanced to max(as_of, since),
+//     equals iter restricted to times before the batch's upper, advanced the
+//     same way (no gap, no duplicate, consistent with iter).
+// And at the end, after a final seal, every subscriber must catch up with the
+// final upper within a bounded wait.
+//
+// The operations are random (a generator seeded from the run's seed) but not
+// shrunk: a failure prints the seed, the case and the batch that broke the
+// rule, and the run's seed replays it.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "checks.h"
+
+namespace stash::conformance::internal {
+namespace {
+
+__extension__ typedef __int128 Sum;
+using Contents = std::map<std::tuple<Bytes, Bytes, Timestamp>, Sum>;
+
+constexpr auto kCatchUpBound = std::chrono::seconds(10);
+
+std::string describe(const SubscriptionBatch& b) {
+  std::ostringstream os;
+  os << (b.snapshot ? "snapshot" : "batch") << " upper " << b.upper << " [";
+  for (const Update& u : b.updates) os << " " << u;
+  os << " ]";
+  return os.str();
+}
+
+// Updates with time before `upper`, advanced to `at`, summed.
+Contents advanced_before(const std::vector<Update>& updates, const Frontier& upper,
+                         Timestamp at) {
+  Contents out;
+  for (const Update& u : updates) {
+    if (upper.less_equal(u.time)) continue;
+    out[{u.key, u.value, std::max(u.time, at)}] += u.diff;
+  }
+  std::erase_if(out, [](const auto& e) { return e.second == 0; });
+  return out;
+}
+
+// One subscriber's view: what it was delivered, checked batch by batch.
+class Follower {
+ public:
+  Follower(std::unique_ptr<Subscription> sub, Timestamp as_of)
+      : sub_(std::move(sub)), as_of_(as_of) {}
+
+  // Structural checks of one batch; "" if fine.
+  std::string accept(const SubscriptionBatch& b) {
+    if (!last_upper_ && !b.snapshot) {
+      return "the first batch is not a snapshot: " + describe(b);
+    }
+    if (last_upper_ && !(*last_upper_ < b.upper)) {
+      return "upper did not advance past the previous batch's " + last_upper_->to_string() +
+             ": " + describe(b);
+    }
+    for (const Update& u : b.updates) {
+      if (b.upper.less_equal(u.time)) return "an update at or beyond the batch's upper: " + describe(b);
+    }
+    delivered_.insert(delivered_.end(), b.updates.begin(), b.updates.end());
+    last_upper_ = b.upper;
+    return "";
+  }
+
+  // The rule against the stash's current state; "" if fine or not checkable
+  // now (since has passed the delivered upper: the next batch is checked).
+  std::string check_rule(Stash& stash, CollectionHandle c) {
+    if (!last_upper_) return "";
+    auto upper = stash.upper(c);
+    auto since = stash.since(c);
+    auto all = stash.iter(c);
+    auto since_after = stash.since(c);
+    if (!upper || !since || !all || !since_after) return "a read failed while checking a subscription";
+    if (*since != *since_after) return "";  // compacted meanwhile: check the next batch
+    if (!(*last_upper_ <= *upper)) {
+      return "delivered upper " + last_upper_->to_string() + " is beyond the collection's upper " +
+             upper->to_string() + " (delivered before the seal)";
+    }
+    if (!since->element() || !(*since < *last_upper_)) return "";
+    const Timestamp at = std::max(as_of_, *since->element());
+    const Contents want = advanced_before(*all, *last_upper_, at);
+    const Contents got = advanced_before(delivered_, Frontier::empty(), at);
+    if (want == got) return "";
+    std::ostringstream os;
+    os << "subscription as of " << as_of_ << " delivered, up to " << *last_upper_
+       << ", not what iter holds (since " << *since << "):\n  delivered:";
+    for (const auto& [k, d] : got) os << " (" << std::get<0>(k) << "," << std::get<1>(k) << ")@" << std::get<2>(k) << "x" << static_cast<long long>(d);
+    os << "\n  iter:     ";
+    for (const auto& [k, d] : want) os << " (" << std::get<0>(k) << "," << std::get<1>(k) << ")@" << std::get<2>(k) << "x" << static_cast<long long>(d);
+    return os.str();
+  }
+
+  // Takes every batch that is ready now, checking each; "" if fine.
+  std::string drain(Stash& stash, CollectionHandle c) {
+    while (true) {
+      auto batch = sub_->next(std::chrono::milliseconds(0));
+      if (!batch) return "next failed: " + batch.error().to_string();
+      if (!*batch) return "";
+      if (auto bad = accept(**batch); !bad.empty()) return bad;
+      if (auto bad = check_rule(stash, c); !bad.empty()) return bad;
+    }
+  }
+
+  // Waits (bounded) until the delivered upper reaches `target`.
+  std::string catch_up(Stash& stash, CollectionHandle c, const Frontier& target) {
+    const auto give_up = std::chrono::steady_clock::now() + kCatchUpBound;
+    while (!last_upper_ || *last_upper_ != target) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        return "subscription as of " + std::to_string(as_of_) + " did not reach upper " +
+               target.to_string() + " within 10 s (last delivered " +
+               (last_upper_ ? last_upper_->to_string() : std::string("nothing")) + ")";
+      }
+      auto batch = sub_->next(std::chrono::milliseconds(100));
+      if (!batch) return "next failed: " + batch.error().to_string();
+      if (!*batch) continue;
+      if (auto bad = accept(**batch); !bad.empty()) return bad;
+      if (auto bad = check_rule(stash, c); !bad.empty()) return bad;
+    }
+    return "";
+  }
+
+  Subscription& subscription() { return *sub_; }
+
+ private:
+  std::unique_ptr<Subscription> sub_;
+  Timestamp as_of_;
+  std::optional<Frontier> last_upper_;
+  std::vector<Update> delivered_;
+};
+
+// Random writes, seals, compactions and consolidations on one collection.
+class Writer {
+ public:
+  Writer(Stash& stash, CollectionHandle c, std::uint64_t seed)
+      : stash_(stash), c_(c), rng_(seed) {}
+
+  // One random operation; "" unless a valid call failed.
+  std::string step() {
+    auto upper = stash_.upper(c_);
+    auto since = stash_.since(c_);
+    if (!upper || !since || !upper->element() || !since->element()) return "frontier read failed";
+    const Timestamp u = *upper->element();
+    const Timestamp s = *since->element();
+    const int op = pick(0, 9);
+    Status ok;
+    if (op <= 3) {
+      std::vector<Update> entries;
+      for (int i = pick(1, 3); i > 0; --i) entries.push_back(random_update(u));
+      ok = stash_.update_many(c_, entries);
+    } else if (op <= 6) {
+      ok = stash_.seal(c_, Frontier::at(u + pick(0, 3)));
+    } else if (op == 7) {
+      AppendBatch batch{c_, *upper, Frontier::at(u + pick(1, 3)), std::nullopt, {}};
+      for (int i = pick(0, 2); i > 0; --i) batch.entries.push_back(random_update(u));
+      ok = stash_.append(std::span<const AppendBatch>(&batch, 1));
+    } else if (op == 8) {
+      ok = stash_.compact(c_, Frontier::at(s + pick(0, static_cast<int>(std::min<Timestamp>(u - s, 3)))));
+    } else {
+      ok = stash_.consolidate(c_);
+    }
+    if (!ok) return "a valid call failed: " + ok.error().to_string();
+    return "";
+  }
+
+  int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+
+ private:
+  Update random_update(Timestamp upper) {
+    return {"k" + std::to_string(pick(0, 3)), "v" + std::to_string(pick(0, 1)),
+            upper + pick(0, 3), pick(0, 3) == 0 ? -1 : 1};
+  }
+
+  Stash& stash_;
+  CollectionHandle c_;
+  std::mt19937_64 rng_;
+};
+
+int cases(const Context& ctx) { return std::max(3, ctx.options.max_success / 5); }
+
+struct Store {
+  std::unique_ptr<Harness> harness;
+  std::unique_ptr<Stash> stash;
+  CollectionHandle c;
+};
+
+Result<Store> open_store(const Context& ctx) {
+  Store store{ctx.backend.make_harness(), nullptr, {}};
+  auto stash = store.harness->open_fresh();
+  if (!stash) return std::unexpected(stash.error());
+  store.stash = std::move(*stash);
+  auto c = store.stash->collection("followed");
+  if (!c) return std::unexpected(c.error());
+  store.c = *c;
+  return store;
+}
+
+CheckOutput failed(const Context& ctx, int case_number, const std::string& what) {
+  return {false, "case " + std::to_string(case_number) + ": " + what +
+                     "\nReplay the run: RC_PARAMS=\"seed=" + std::to_string(ctx.options.seed) +
+                     " max_success=" + std::to_string(ctx.options.max_success) + "\""};
+}
+
+// Several subscribers, started at random moments and as_of times, follow one
+// writer, each drained after every step (one thread: deterministic per seed).
+CheckOutput interleaved(Context& ctx) {
+  for (int n = 0; n < cases(ctx); ++n) {
+    auto store = open_store(ctx);
+    if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
+    Stash& stash = *store->stash;
+    Writer writer(stash, store->c, ctx.options.seed * 7919 + n);
+    std::vector<Follower> followers;
+    for (int step = 0; step < 40; ++step) {
+      if (followers.size() < 3 && writer.pick(0, 9) == 0) {
+        auto since = stash.since(store->c);
+        auto upper = stash.upper(store->c);
+        if (!since || !upper) return failed(ctx, n, "frontier read failed");
+        const Timestamp as_of = *since->element() + writer.pick(0, 4);
+        auto sub = stash.subscribe(store->c, as_of);
+        if (!sub) return failed(ctx, n, "subscribe as of " + std::to_string(as_of) + " failed: " + sub.error().to_string());
+        followers.emplace_back(std::move(*sub), as_of);
+        (*ctx.coverage)["subscribe: subscriptions"]++;
+      }
+      if (auto bad = writer.step(); !bad.empty()) return failed(ctx, n, bad);
+      for (Follower& f : followers) {
+        if (auto bad = f.drain(stash, store->c); !bad.empty()) return failed(ctx, n, bad);
+      }
+    }
+    auto upper = stash.upper(store->c);
+    if (!upper) return failed(ctx, n, "upper failed");
+    const Frontier final_upper = Frontier::at(*upper->element() + 5);
+    if (auto ok = stash.seal(store->c, final_upper); !ok) return failed(ctx, n, "final seal failed");
+    for (Follower& f : followers) {
+      if (auto bad = f.catch_up(stash, store->c, final_upper); !bad.empty()) return failed(ctx, n, bad);
+    }
+  }
+  return {};
+}
+
+// A writer thread races two subscriber threads; the collection is finally
+// sealed to {}, and each subscriber must have delivered exactly iter.
+CheckOutput concurrent(Context& ctx) {
+  for (int n = 0; n < std::max(1, cases(ctx) / 4); ++n) {
+    auto store = open_store(ctx);
+    if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
+    Stash& stash = *store->stash;
+    std::vector<Follower> followers;
+    for (Timestamp as_of : {0, 2}) {
+      auto sub = stash.subscribe(store->c, as_of);
+      if (!sub) return failed(ctx, n, "subscribe failed: " + sub.error().to_string());
+      followers.emplace_back(std::move(*sub), as_of);
+    }
+    std::string writer_error;
+    std::thread writer_thread([&] {
+      Writer writer(stash, store->c, ctx.options.seed * 104729 + n);
+      for (int step = 0; step < 150 && writer_error.empty(); ++step) writer_error = writer.step();
+      if (writer_error.empty()) {
+        if (auto ok = stash.seal(store->c, Frontier::empty()); !ok) writer_error = "final seal failed";
+      }
+    });
+    std::vector<std::string> errors(followers.size());
+    std::vector<std::thread> readers;
+    for (std::size_t i = 0; i < followers.size(); ++i) {
+      readers.emplace_back([&, i] {
+        errors[i] = followers[i].catch_up(stash, store->c, Frontier::empty());
+      });
+    }
+    writer_thread.join();
+    for (std::thread& t : readers) t.join();
+    if (!writer_error.empty()) return failed(ctx, n, writer_error);
+    for (const std::string& e : errors) {
+      if (!e.empty()) return failed(ctx, n, e);
+    }
+  }
+  return {};
+}
+
+// as_of before since is refused; cancel() wakes a blocked next().
+CheckOutput errors_and_cancel(Context& ctx) {
+  auto store = open_store(ctx);
+  if (!store) return {false, "open failed: " + store.error().to_string()};
+  Stash& stash = *store->stash;
+  if (auto ok = stash.seal(store->c, Frontier::at(5)); !ok) return {false, "seal failed"};
+  if (auto ok = stash.compact(store->c, Frontier::at(3)); !ok) return {false, "compact failed"};
+  auto early = stash.subscribe(store->c, 2);
+  if (early) return {false, "subscribe as of 2 below since {3} succeeded"};
+  const std::string message = early.error().message();
+  if (early.error().code() != ErrorCode::kFrontierViolation ||
+      message.find('2') == std::string::npos || message.find("{3}") == std::string::npos) {
+    return {false, "subscribe below since: want kFrontierViolation naming 2 and {3}, got " +
+                       early.error().to_string()};
+  }
+  auto sub = stash.subscribe(store->c, 10);  // not sealed yet: next() blocks
+  if (!sub) return {false, "subscribe as of 10 failed: " + sub.error().to_string()};
+  std::optional<Result<std::optional<SubscriptionBatch>>> got;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread blocked([&] { got = (*sub)->next(std::chrono::seconds(60)); });
+  std::this_thread::yield();
+  (*sub)->cancel();
+  blocked.join();
+  if (std::chrono::steady_clock::now() - start > std::chrono::seconds(30)) {
+    return {false, "cancel() did not wake a blocked next()"};
+  }
+  if (!got || !*got || **got) return {false, "next() after cancel() did not return nullopt"};
+  if (!(*sub)->cancelled()) return {false, "cancelled() is false after cancel()"};
+  return {};
+}
+
+}  // namespace
+
+std::vector<CheckDef> subscribe_checks() {
+  return {
+      {Area::kSubscribe, "subscribe: as_of before since, cancel", "SubscribeErrorsAndCancel",
+       std::nullopt, errors_and_cancel},
+      {Area::kSubscribe, "subscribe: several subscribers follow random writes",
+       "SubscribeInterleaved", std::nullopt, interleaved},
+      {Area::kSubscribe, "subscribe: subscribers race a writer thread", "SubscribeConcurrent",
+       std::nullopt, concurrent},
+  };
+}
+
+}  // namespace stash::conformance::internal
