@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <mutex>
 #include <sstream>
 
+#include "stash/mutex.h"
 #include "fault_vfs.h"
 #include "stash/conformance.h"
 #include "stash/sqlite_stash.h"
@@ -30,10 +30,10 @@ testing::FaultVfs& vfs() {
 // Forwards every call under one lock shared with the harness's crash().
 class Gated final : public Stash {
  public:
-  Gated(std::unique_ptr<Stash> s, std::shared_ptr<std::mutex> gate)
+  Gated(std::unique_ptr<Stash> s, std::shared_ptr<Mutex> gate)
       : s_(std::move(s)), gate_(std::move(gate)) {}
 #define STASH_GATED(expr)           \
-  std::lock_guard lock(*gate_);     \
+  MutexLock lock(*gate_);     \
   return expr
   Result<std::vector<NamedCollection>> collections() override { STASH_GATED(s_->collections()); }
   Result<CollectionHandle> collection(std::string_view n) override {
@@ -76,13 +76,13 @@ class Gated final : public Stash {
   }
 #undef STASH_GATED
   ~Gated() override {
-    std::lock_guard lock(*gate_);
+    MutexLock lock(*gate_);
     s_.reset();
   }
 
  private:
   std::unique_ptr<Stash> s_;
-  std::shared_ptr<std::mutex> gate_;
+  std::shared_ptr<Mutex> gate_;
 };
 
 class SqliteCrashHarness final : public kit::Harness {
@@ -109,7 +109,7 @@ class SqliteCrashHarness final : public kit::Harness {
     return open();
   }
   Status crash() override {
-    std::lock_guard lock(*gate_);
+    MutexLock lock(*gate_);
     vfs().cut_power_now(testing::FaultVfs::LossMode::kTear);
     return {};
   }
@@ -125,7 +125,7 @@ class SqliteCrashHarness final : public kit::Harness {
   std::filesystem::path dir_;
   std::string path_;
   int stores_ = 0;
-  std::shared_ptr<std::mutex> gate_ = std::make_shared<std::mutex>();
+  std::shared_ptr<Mutex> gate_ = std::make_shared<Mutex>();
 };
 
 TEST(SqliteCrashConformance, AcknowledgedCallsSurvivePowerLossAndNothingIsTorn) {

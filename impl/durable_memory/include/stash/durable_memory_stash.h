@@ -47,13 +47,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "stash/env.h"
 #include "stash/memory_stash.h"
+#include "stash/mutex.h"
 #include "stash/stash.h"
 
 namespace stash {
@@ -169,18 +169,23 @@ class DurableMemoryStash final : public Stash {
 
   // What open found in the directory.
   struct Found;
-  Status recover();
-  Result<Found> load();
-  Status continue_log(const Found& found);
+  Status recover() STASH_EXCLUDES(mutex_);
+  // Runs inside open(), before the stash is shared with anyone: it fills
+  // the members mutex_ guards later without taking it.
+  Result<Found> load() STASH_NO_THREAD_SAFETY_ANALYSIS;
+  Status continue_log(const Found& found) STASH_EXCLUDES(mutex_);
   Status commit(std::string_view what, const std::string& record,
-                const std::function<Status()>& change);
+                const std::function<Status()>& change) STASH_EXCLUDES(mutex_);
   Status check_call(std::string_view what, std::size_t record_bytes) const;
-  Result<std::uint64_t> append_record(const std::string& record);
-  Status sync_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq);
-  Status write_snapshot(std::unique_lock<std::mutex>& lock);
-  Status start_log(std::string_view content);
-  void maybe_snapshot(std::unique_lock<std::mutex>& lock);
-  Error refuse(std::string why);
+  Result<CollectionHandle> existing_collection(std::string_view name) STASH_REQUIRES(mutex_);
+  Result<std::uint64_t> append_record(const std::string& record) STASH_REQUIRES(mutex_);
+  // These release mutex_ while they sync or wait, and hold it again when
+  // they return.
+  Status sync_through(std::uint64_t seq) STASH_REQUIRES(mutex_);
+  Status write_snapshot() STASH_REQUIRES(mutex_);
+  void maybe_snapshot() STASH_REQUIRES(mutex_);
+  Status start_log(std::string_view content) STASH_REQUIRES(mutex_);
+  Error refuse(std::string why) STASH_REQUIRES(mutex_);
   std::string path(std::string_view name) const;
 
   Env* const env_;  // Not owned.
@@ -191,23 +196,23 @@ class DurableMemoryStash final : public Stash {
   std::uint32_t record_bytes_max_;      // The format's, or lower for tests.
   // The collections whose creation is durable (loaded, or created and
   // synced): a read-only or refusing stash hands out handles to these only.
-  std::set<std::string, std::less<>> names_;  // Guarded by mutex_ after open.
+  std::set<std::string, std::less<>> names_ STASH_GUARDED_BY(mutex_);
 
   // Writers hold mutex_ while they change the model and append their record,
   // so the log's order is the order the model saw. It is released during a
   // sync so that other writers can append behind it.
-  std::mutex mutex_;
-  std::condition_variable synced_;           // A sync finished.
-  std::unique_ptr<WritableFile> log_;        // Guarded by mutex_.
-  std::uint64_t generation_ = 0;             // Of SNAPSHOT and LOG.
-  std::size_t log_bytes_ = 0;
-  std::size_t snapshot_bytes_ = 0;
-  std::uint64_t appended_seq_ = 0;           // Records appended since open.
-  std::uint64_t synced_seq_ = 0;             // Records known durable.
-  bool sync_running_ = false;                // A leader is syncing.
-  std::int64_t collections_ = 0;             // Collections the log knows.
-  std::optional<Error> refused_;             // Set: all writes fail with it.
-  DurableStats stats_;
+  Mutex mutex_;
+  std::condition_variable synced_;  // A sync finished.
+  std::unique_ptr<WritableFile> log_ STASH_GUARDED_BY(mutex_);
+  std::uint64_t generation_ STASH_GUARDED_BY(mutex_) = 0;  // Of SNAPSHOT and LOG.
+  std::size_t log_bytes_ STASH_GUARDED_BY(mutex_) = 0;
+  std::size_t snapshot_bytes_ STASH_GUARDED_BY(mutex_) = 0;
+  std::uint64_t appended_seq_ STASH_GUARDED_BY(mutex_) = 0;  // Records appended since open.
+  std::uint64_t synced_seq_ STASH_GUARDED_BY(mutex_) = 0;    // Records known durable.
+  bool sync_running_ STASH_GUARDED_BY(mutex_) = false;       // A leader is syncing.
+  std::int64_t collections_ STASH_GUARDED_BY(mutex_) = 0;    // Collections the log knows.
+  std::optional<Error> refused_ STASH_GUARDED_BY(mutex_);    // Set: all writes fail with it.
+  DurableStats stats_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace stash
