@@ -5,10 +5,10 @@
 #include <random>
 
 #include "command.h"
-#include "crc32c.h"
 #include "files.h"
 #include "format.h"
 #include "stash/codec.h"
+#include "stash/crc32c.h"
 
 namespace stash::durable {
 namespace {

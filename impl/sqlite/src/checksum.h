@@ -10,12 +10,7 @@
 
 namespace stash::sqlite {
 
-// CRC32C (Castagnoli) of `data` continued from `crc`:
-// crc32c(crc32c(0, a), b) == crc32c(0, a + b); crc32c(0, "123456789") ==
-// 0xE3069283. Uses the SSE4.2 instruction when the CPU has it.
-std::uint32_t crc32c(std::uint32_t crc, std::string_view data);
-
-// Feeds the columns of one row, in order, into a CRC. Each field is framed
+// Feeds the columns of one row, in order, into a CRC32C (stash/crc32c.h). Each field is framed
 // (a tag byte, a length for byte strings), so moving a byte from one column
 // to the next changes the checksum.
 class RowChecksum {
