@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "stash/mutex.h"
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 
 namespace stash::mutants {
 
