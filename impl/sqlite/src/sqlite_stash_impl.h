@@ -1,7 +1,7 @@
 // SqliteStash::Impl: one SQLite connection and the transaction discipline
 // every call follows. Opening lives in open.cc, the operations in
-// sqlite_stash.cc, the row and collection checksums in stored_row.h and
-// collection_row.cc.
+// sqlite_stash.cc, the row checksums in stored_row.h (the collection and
+// fence rows' at the top of sqlite_stash.cc).
 #ifndef STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 #define STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 
