@@ -45,7 +45,7 @@ class PayloadReader {
   std::uint64_t updates_into(std::vector<Update>& out);
   // Fails unless the whole payload was read.
   void expect_end();
-  void fail(std::string what);
+  void fail(const std::string& what);
 
   bool ok() const { return !error_.has_value(); }
   // kCorruption "payload byte N: <what>".
