@@ -28,7 +28,8 @@
 // PostgreSQL subjects run when STASH_TEST_POSTGRES_URL is set (a fresh
 // schema each). Counters per subject S: S.p50, S.p99 (seconds, seal
 // acknowledged to delivery), S.seal_p50, S.r0.. (median per round), S.items.
-// STASH_BENCH_SMOKE=1: one round of two samples per subject (the ctest).
+// STASH_BENCH_SMOKE=1: one round of two samples per subject (the ctest);
+// STASH_BENCH_SUBJECTS=RE only the subjects matching RE; STASH_BENCH_ROUNDS.
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -44,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -408,7 +410,10 @@ void SealToDelivery(benchmark::State& state) {
   const Config& cfg = config();
   const int rounds = cfg.smoke ? 1 : cfg.rounds;
   const int per_slot = cfg.smoke ? 2 : 40;
-  const std::vector<Named> named = subjects();
+  std::vector<Named> named = subjects();
+  if (!cfg.subjects.empty()) {
+    std::erase_if(named, [&](const Named& n) { return !std::regex_search(n.name, std::regex(cfg.subjects)); });
+  }
   std::vector<std::unique_ptr<Subject>> live;
   for (const Named& n : named) live.push_back(n.make());
   std::vector<std::vector<double>> latencies(live.size()), seals(live.size());

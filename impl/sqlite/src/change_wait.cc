@@ -5,7 +5,8 @@
 // checkpoint writes PATH itself), and inotify reports those writes on a watch
 // of the file's directory. The watch is set up before anything is read, so a
 // commit between the read and the wait still wakes us. Events for other files
-// of the directory are drained and ignored.
+// of the directory are drained and ignored. The inotify instance belongs to
+// the waiting thread and outlives the wait (see ThreadInotify).
 //
 // The cheap check. An event for our file is not yet a change of upper: it may
 // be a write to another collection, a checkpoint, a transaction that rolled
@@ -55,25 +56,35 @@ constexpr auto kSettle = std::chrono::milliseconds(500);
 constexpr auto kFirstRecheck = std::chrono::microseconds(100);
 constexpr auto kMaxRecheck = std::chrono::milliseconds(4);
 
-// Closes the inotify descriptor on every path out.
-class Inotify {
+// One inotify instance per thread that waits, kept for the thread's life:
+// closing an instance waits for the kernel's notification grace period
+// (milliseconds, measured 15 ms under load), which would be paid by every
+// wake-up. Its watches (one per directory waited on, added again on each
+// wait, which returns the existing one) stay too; events that arrive between
+// waits are drained at the start of the next wait.
+class ThreadInotify {
  public:
-  Inotify() : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
-  ~Inotify() {
+  ThreadInotify() : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
+  ~ThreadInotify() {
     if (fd_ >= 0) close(fd_);
   }
-  Inotify(const Inotify&) = delete;
-  Inotify& operator=(const Inotify&) = delete;
+  ThreadInotify(const ThreadInotify&) = delete;
+  ThreadInotify& operator=(const ThreadInotify&) = delete;
   int fd() const { return fd_; }
 
  private:
   int fd_;
 };
 
+int thread_inotify() {
+  thread_local ThreadInotify inotify;
+  return inotify.fd();
+}
+
 // True if the events waiting on `fd` include one for a file named `db` or
-// `db`-wal (or the queue overflowed, so one may have been lost). Drains what
-// is there.
-bool event_for(int fd, const std::string& db) {
+// `db`-wal in the directory watched as `wd` (or the queue overflowed, so one
+// may have been lost). Drains what is there.
+bool event_for(int fd, int wd, const std::string& db) {
   alignas(inotify_event) std::array<char, 4096> buffer;
   bool ours = false;
   while (true) {
@@ -82,7 +93,10 @@ bool event_for(int fd, const std::string& db) {
     for (ssize_t at = 0; at < n;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer.data() + at);
       const std::string name = event->len > 0 ? std::string(event->name) : std::string();
-      if (name == db || name == db + "-wal" || (event->mask & IN_Q_OVERFLOW)) ours = true;
+      if ((event->mask & IN_Q_OVERFLOW) ||
+          (event->wd == wd && (name == db || name == db + "-wal"))) {
+        ours = true;
+      }
       at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
     }
   }
@@ -115,16 +129,17 @@ bool readable_within(int fd, Clock::duration timeout) {
 Status SqliteStash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
                                     Clock::time_point deadline) {
   const char* file = sqlite3_db_filename(impl_->db(), "main");
-  Inotify inotify;
-  if (file == nullptr || *file == '\0' || inotify.fd() < 0) {
+  const int inotify = thread_inotify();
+  if (file == nullptr || *file == '\0' || inotify < 0) {
     return Stash::wait_for_change(c, known_upper, deadline);
   }
   const std::filesystem::path path(file);
-  if (inotify_add_watch(inotify.fd(), path.parent_path().c_str(),
-                        IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
-    return Stash::wait_for_change(c, known_upper, deadline);
-  }
+  const int wd = inotify_add_watch(inotify, path.parent_path().c_str(),
+                                   IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+  if (wd < 0) return Stash::wait_for_change(c, known_upper, deadline);
   const std::string db = path.filename().string();
+  // Events from before this wait: what they announce is in the reads below.
+  event_for(inotify, wd, db);
 
   auto commit_mark = [&]() -> Result<CommitMark> {
     return impl_->read([&]() -> Result<CommitMark> {
@@ -159,8 +174,8 @@ Status SqliteStash::wait_for_change(CollectionHandle c, const Frontier& known_up
     if (now >= deadline) return {};
     if (settle_until && now >= *settle_until) settle_until.reset();
     const auto wake_at = settle_until ? std::min(deadline, now + recheck) : deadline;
-    if (readable_within(inotify.fd(), wake_at - now)) {
-      if (!event_for(inotify.fd(), db)) continue;
+    if (readable_within(inotify, wake_at - now)) {
+      if (!event_for(inotify, wd, db)) continue;
       settle_until = Clock::now() + kSettle;
       recheck = kFirstRecheck;
     } else if (!settle_until) {
