@@ -52,9 +52,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // How long after an event for our file the mark is re-checked, and how often.
-constexpr auto kSettle = std::chrono::milliseconds(500);
+constexpr auto kSettle = std::chrono::milliseconds(250);
 constexpr auto kFirstRecheck = std::chrono::microseconds(100);
-constexpr auto kMaxRecheck = std::chrono::milliseconds(4);
+constexpr auto kMaxRecheck = std::chrono::milliseconds(1);
 
 // One inotify instance per thread that waits, kept for the thread's life:
 // closing an instance waits for the kernel's notification grace period
