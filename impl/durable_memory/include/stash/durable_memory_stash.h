@@ -148,6 +148,13 @@ class DurableMemoryStash final : public Stash {
   Result<Frontier> upper(CollectionHandle c) override;
   Status append(std::span<const AppendBatch> batches) override;
 
+  // The peeks go straight to the model's one-pass versions (memory_stash.h)
+  // rather than stash.cc's generic ones, which would materialise iter first.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override;
+
   // Subscriptions (stash.h, subscribe) wake as the MemoryStash inside does:
   // in-process only. One process owns the directory (DIR/LOCK), so there is
   // no other writer to follow; a read-only open sees only what was there
