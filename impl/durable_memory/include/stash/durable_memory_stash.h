@@ -24,6 +24,9 @@
 // call still in flight; if the process then crashes, that call may be lost,
 // exactly as if it had not returned. Every write that returned ok survives.
 //
+// Subscriptions: in-process only, woken by a condition variable (see
+// wait_for_change below, and docs/subscribe.md).
+//
 // When a write or sync of the files fails after the model accepted a call,
 // the call returns kOutcomeUnknown (it survives a restart or it does not),
 // and the stash refuses every later mutating call with kIoError saying why:
@@ -148,10 +151,27 @@ class DurableMemoryStash final : public Stash {
   Result<Frontier> upper(CollectionHandle c) override;
   Status append(std::span<const AppendBatch> batches) override;
 
-  // Subscriptions (stash.h, subscribe) wake as the MemoryStash inside does:
-  // in-process only. One process owns the directory (DIR/LOCK), so there is
-  // no other writer to follow; a read-only open sees only what was there
-  // when it opened, and its subscriptions never advance past that.
+  // The peeks go straight to the model's one-pass versions (memory_stash.h)
+  // rather than stash.cc's generic ones, which would materialise iter first.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override;
+
+  // Subscriptions (stash.h, subscribe) are in-process only: they wake on the
+  // condition variable of the MemoryStash inside (notified under its lock as
+  // a seal or append moves an upper), never by polling. One process owns the
+  // directory (DIR/LOCK, exclusive for a writer), so there is no other
+  // writer to follow, and a read-only open cannot exist beside a writer: it
+  // sees what was there when it opened, and its subscriptions never advance
+  // past that. To follow a store from other processes, use SQLite or
+  // PostgreSQL (docs/subscribe.md).
+  // Like every read here, a subscription reads the model, which a call
+  // changes before its log record is synced: it may deliver a seal a moment
+  // before that seal is acknowledged (measured: usually before seal()
+  // returns). If the process then crashes, the seal may be lost, but so is
+  // the subscriber, which lives in the same process; a subscriber that
+  // passes deliveries on outside the process should know this.
   Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
                          std::chrono::steady_clock::time_point deadline) override;
 
