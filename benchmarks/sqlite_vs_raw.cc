@@ -65,6 +65,8 @@ std::string dir() {
     std::string base = v != nullptr && *v != '\0' ? v : std::filesystem::temp_directory_path().string();
     std::string pattern = base + "/sqlite_vs_raw_XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp");
+    // A run at 1M leaves a few hundred MB: never keep them.
+    std::atexit([] { std::filesystem::remove_all(dir()); });
     return pattern;
   }();
   return d;
