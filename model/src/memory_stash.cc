@@ -316,6 +316,21 @@ class MemoryStash::State {
     return &collections_[c.id - 1];
   }
 
+  // What the three peeks share, in the order of stash.cc's checks: the
+  // handle, then the peek timestamp, then for_each_sealed at it over the
+  // rows `rows(collection)` selects. The value: whether every diff fit
+  // (false: the peek fails with kOutOfRange).
+  template <typename Rows, typename Visit>
+  Result<bool> for_each_peeked(CollectionHandle c, Rows rows, Visit&& visit) {
+    auto col = find(c);
+    if (!col) return std::unexpected(col.error());
+    const Collection& collection = **col;
+    auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
+    if (!ts) return std::unexpected(ts.error());
+    const auto [first, last] = rows(collection);
+    return for_each_sealed(first, last, *collection.since.element(), *ts, visit);
+  }
+
   // The snapshot form of the state (MemoryStashImage).
   MemoryStashImage image() const;
 
@@ -546,77 +561,65 @@ Result<Timestamp> MemoryStash::peek_timestamp(CollectionHandle c) {
 
 Result<std::vector<PeekEntry>> MemoryStash::peek(CollectionHandle c) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   std::vector<PeekEntry> out;
   bool fit = true;
-  const auto [first, last] = collection.all_rows();
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view key, std::string_view value, ExactDiff sum) {
-                           if (!fits_in_diff(sum)) fit = false;
-                           if (fit) out.push_back({Bytes(key), Bytes(value), static_cast<Diff>(sum)});
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [](const Collection& collection) { return collection.all_rows(); },
+      [&](std::string_view key, std::string_view value, ExactDiff sum) {
+        if (!fits_in_diff(sum)) fit = false;
+        if (fit) out.push_back({Bytes(key), Bytes(value), static_cast<Diff>(sum)});
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   return out;
 }
 
 Result<std::map<Bytes, Bytes>> MemoryStash::peek_one(CollectionHandle c) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   std::map<Bytes, Bytes> out;
   bool fit = true;
   std::optional<Error> wrong;  // the first entry peek_one_of would refuse
-  const auto [first, last] = collection.all_rows();
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view key, std::string_view value, ExactDiff sum) {
-                           // peek fails on any sum out of range before peek_one looks.
-                           if (!fits_in_diff(sum)) fit = false;
-                           if (!fit || wrong) return;
-                           if (sum != 1) {
-                             wrong = rules::unexpected_peek_multiplicity(c);
-                           } else if (!out.empty() && out.rbegin()->first == key) {
-                             wrong = rules::duplicate_peek_keys(c);
-                           } else {
-                             out.emplace_hint(out.end(), key, value);
-                           }
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [](const Collection& collection) { return collection.all_rows(); },
+      [&](std::string_view key, std::string_view value, ExactDiff sum) {
+        // peek fails on any sum out of range before peek_one looks.
+        if (!fits_in_diff(sum)) fit = false;
+        if (!fit || wrong) return;
+        if (sum != 1) {
+          wrong = rules::unexpected_peek_multiplicity(c);
+        } else if (!out.empty() && out.rbegin()->first == key) {
+          wrong = rules::duplicate_peek_keys(c);
+        } else {
+          out.emplace_hint(out.end(), key, value);
+        }
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   if (wrong) return std::unexpected(*wrong);
   return out;
 }
 
 Result<std::optional<Bytes>> MemoryStash::peek_key_one(CollectionHandle c, const Bytes& key) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   // As rules::peek_key_one_of: the values in order, stopping at the first
   // failure; iter_key's own check still covers every row of the key.
   std::optional<Bytes> found;
   bool fit = true;
   std::optional<Error> wrong;
-  const auto [first, last] = collection.rows_of(key);
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view, std::string_view value, ExactDiff sum) {
-                           if (!fit || wrong) return;
-                           if (!fits_in_diff(sum)) {
-                             fit = false;
-                           } else if (found || sum != 1) {
-                             wrong = rules::multiple_values_unexpected(c);
-                           } else {
-                             found.emplace(value);
-                           }
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [&](const Collection& collection) { return collection.rows_of(key); },
+      [&](std::string_view, std::string_view value, ExactDiff sum) {
+        if (!fit || wrong) return;
+        if (!fits_in_diff(sum)) {
+          fit = false;
+        } else if (found || sum != 1) {
+          wrong = rules::multiple_values_unexpected(c);
+        } else {
+          found.emplace(value);
+        }
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   if (wrong) return std::unexpected(*wrong);
   return found;
 }

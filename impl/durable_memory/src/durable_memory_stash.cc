@@ -89,8 +89,8 @@ Status DurableMemoryStash::recover() {
     if (env_->file_exists(temp)) (void)env_->remove_file(temp);
   }
   if (!found->snapshot) {  // A new store: its first snapshot and log.
-    std::unique_lock guard(mutex_);
-    if (auto ok = write_snapshot(guard); !ok) {
+    MutexLock guard(mutex_);
+    if (auto ok = write_snapshot(); !ok) {
       return fail(ErrorCode::kIoError,
                   "creating a new stash in " + dir_ + " failed: " + ok.error().message());
     }
@@ -201,7 +201,7 @@ Result<DurableMemoryStash::Found> DurableMemoryStash::load() {
 // (the log of an older generation). If that fails the store stays readable
 // and refuses writes, saying why.
 Status DurableMemoryStash::continue_log(const Found& found) {
-  std::unique_lock guard(mutex_);
+  MutexLock guard(mutex_);
   if (found.log_current && !found.torn_tail) {
     // Synced first: what this open read, and may serve to readers, is then
     // durable even if it came from a writer that died before its sync.
@@ -267,19 +267,19 @@ Result<std::uint64_t> DurableMemoryStash::append_record(const std::string& recor
 // Group commit (leader/follower): the first waiter to find no sync running
 // syncs everything appended so far, with mutex_ released so that others can
 // append behind it; those others wait and are covered by the next sync.
-Status DurableMemoryStash::sync_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
+Status DurableMemoryStash::sync_through(std::uint64_t seq) {
   while (synced_seq_ < seq) {
     if (refused_) return fail(ErrorCode::kOutcomeUnknown, refused_->message());
     if (sync_running_) {
-      synced_.wait(lock);
+      mutex_.wait(synced_);
       continue;
     }
     sync_running_ = true;
     const std::uint64_t target = appended_seq_;
     WritableFile* log = log_.get();  // Not replaced while sync_running_.
-    lock.unlock();
+    mutex_.unlock();
     const Status synced = log->sync();
-    lock.lock();
+    mutex_.lock();
     sync_running_ = false;
     ++stats_.syncs;
     // Never retried: a failed fsync may have dropped the data already.
@@ -294,37 +294,41 @@ Status DurableMemoryStash::sync_through(std::unique_lock<std::mutex>& lock, std:
 Status DurableMemoryStash::commit(std::string_view what, const std::string& record,
                                   const std::function<Status()>& change) {
   if (auto ok = check_call(what, record.size()); !ok) return ok;
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (refused_) return std::unexpected(*refused_);
   // The model checks the call against its rules and applies it, or changes
   // nothing and returns the error: then there is nothing to log.
   if (auto ok = change(); !ok) return ok;
   auto seq = append_record(record);
   if (!seq) return std::unexpected(seq.error());
-  if (auto ok = sync_through(lock, *seq); !ok) return ok;
-  maybe_snapshot(lock);
+  if (auto ok = sync_through(*seq); !ok) return ok;
+  maybe_snapshot();
   return {};
 }
 
+// A read-only or refusing stash still hands out the collections it has, for
+// reading; it creates none.
+Result<CollectionHandle> DurableMemoryStash::existing_collection(std::string_view name) {
+  if (!names_.contains(name)) {
+    return fail(options_.read_only ? ErrorCode::kNotFound : refused_->code(),
+                "no collection \"" + printable(std::string(name)) + "\" in the stash in " +
+                    dir_ + (options_.read_only ? " (open read-only)" : ": " + refused_->message()));
+  }
+  return model_->collection(name);
+}
+
 Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
-  // A read-only or refusing stash still hands out the collections it has,
-  // for reading; it creates none.
-  auto existing = [&]() -> Result<CollectionHandle> {
-    if (!names_.contains(name)) {
-      return fail(options_.read_only ? ErrorCode::kNotFound : refused_->code(),
-                  "no collection \"" + printable(std::string(name)) + "\" in the stash in " +
-                      dir_ + (options_.read_only ? " (open read-only)" : ": " + refused_->message()));
-    }
-    return model_->collection(name);
-  };
-  if (options_.read_only) return existing();
+  if (options_.read_only) {
+    MutexLock lock(mutex_);
+    return existing_collection(name);
+  }
   // Encoded before the lock: its size does not depend on the id.
   std::string record = durable::encode_log_record(durable::CreateCollection{0, std::string(name)});
   if (auto ok = check_call("collection(name)", record.size()); !ok) {
     return std::unexpected(ok.error());
   }
-  std::unique_lock lock(mutex_);
-  if (refused_) return existing();
+  MutexLock lock(mutex_);
+  if (refused_) return existing_collection(name);
   auto handle = model_->collection(name);
   if (!handle) return handle;
   // An existing collection's creation may still be waiting for its sync:
@@ -337,9 +341,9 @@ Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
     if (!appended) return std::unexpected(appended.error());
     seq = *appended;
   }
-  if (auto ok = sync_through(lock, seq); !ok) return std::unexpected(ok.error());
+  if (auto ok = sync_through(seq); !ok) return std::unexpected(ok.error());
   names_.emplace(name);
-  maybe_snapshot(lock);
+  maybe_snapshot();
   return handle;
 }
 
@@ -408,7 +412,7 @@ Status DurableMemoryStash::wait_for_change(CollectionHandle c, const Frontier& k
 }
 
 DurableStats DurableMemoryStash::stats() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return stats_;
 }
 

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <set>
 
-#include "crc32c.h"
 #include "payload.h"
+#include "stash/crc32c.h"
 #include "stash/rules.h"
 
 namespace stash::durable {

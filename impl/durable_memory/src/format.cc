@@ -1,10 +1,10 @@
 // Writes and checks the file header and record framing. See
 // docs/durable-format.md for the grammar and for why each check is there.
 #include "format.h"
+#include "stash/crc32c.h"
 
 #include <algorithm>
 
-#include "crc32c.h"
 
 namespace stash::durable {
 namespace {

@@ -1,5 +1,5 @@
 // The pieces every record payload is built from, in the order-preserving
-// codecs of stash/codec.h (docs/durable-format.md, "Payload fields").
+// codecs of stash/codec.h (docs/durable-format.md, "Grammar").
 #ifndef STASH_DURABLE_MEMORY_PAYLOAD_H_
 #define STASH_DURABLE_MEMORY_PAYLOAD_H_
 

@@ -8,10 +8,10 @@
 #include <tuple>
 
 #include "command.h"
-#include "crc32c.h"
 #include "files.h"
 #include "format.h"
 #include "stash/codec.h"
+#include "stash/crc32c.h"
 
 namespace stash::durable {
 namespace {

@@ -9,16 +9,13 @@
 #include <cstring>
 #include <string_view>
 
+#include "stash/crc32c.h"
+
 namespace stash::sqlite {
 
-// CRC32C (Castagnoli) of `data` continued from `crc`:
-// crc32c(crc32c(0, a), b) == crc32c(0, a + b); crc32c(0, "123456789") ==
-// 0xE3069283. Uses the SSE4.2 instruction when the CPU has it.
-std::uint32_t crc32c(std::uint32_t crc, std::string_view data);
-
-// Feeds the columns of one row, in order, into a CRC. Each field is framed
-// (a tag byte, a length for byte strings), so moving a byte from one column
-// to the next changes the checksum.
+// Feeds the columns of one row, in order, into a CRC32C (stash/crc32c.h).
+// Each field is framed (a tag byte, a length for byte strings), so moving a
+// byte from one column to the next changes the checksum.
 // Inline: every row a scan reads goes through these.
 class RowChecksum {
  public:
@@ -55,7 +52,7 @@ class RowChecksum {
     if (used_ + n > sizeof buffer_) {
       flush();
       if (n > sizeof buffer_) {
-        crc_ = crc32c(crc_, std::string_view(static_cast<const char*>(data), n));
+        crc_ = crc32c_extend(crc_, std::string_view(static_cast<const char*>(data), n));
         return;
       }
     }
@@ -63,7 +60,7 @@ class RowChecksum {
     used_ += n;
   }
   void flush() {
-    crc_ = crc32c(crc_, std::string_view(buffer_, used_));
+    crc_ = crc32c_extend(crc_, std::string_view(buffer_, used_));
     used_ = 0;
   }
 

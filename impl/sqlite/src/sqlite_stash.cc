@@ -187,9 +187,9 @@ void SqliteStash::Impl::rollback() {
 }
 
 Status SqliteStash::Impl::submit(WriteRequest& request) {
-  std::unique_lock queue(queue_mutex_);
+  MutexLock queue(queue_mutex_);
   queue_.push_back(&request);
-  queue_cv_.wait(queue, [&] { return request.done || !leading_; });
+  while (!request.done && leading_) queue.wait(queue_cv_);
   if (request.done) return request.status;
   // Lead: take every call queued so far (this one included) as one group.
   leading_ = true;
@@ -206,7 +206,7 @@ Status SqliteStash::Impl::submit(WriteRequest& request) {
 }
 
 void SqliteStash::Impl::run_group(std::span<WriteRequest* const> group) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto fail_from = [&](std::size_t first, const Error& e) {
     for (std::size_t i = first; i < group.size(); ++i) group[i]->status = std::unexpected(e);
   };
@@ -218,7 +218,7 @@ void SqliteStash::Impl::run_group(std::span<WriteRequest* const> group) {
   }
   // The transaction ended under us (SQLite rolls back on some I/O errors,
   // or a savepoint step failed): nothing of this group is applied.
-  auto lose_group = [&](std::size_t failed, const Error& e) {
+  auto lose_group = [&](std::size_t failed, const Error& e) STASH_REQUIRES(mutex_) {
     rollback();
     const Error lost(e.code(), "rolled back with the other calls of its commit group: " +
                                    e.message());

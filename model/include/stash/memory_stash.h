@@ -5,7 +5,7 @@
 // that it is also a fast test double: reads stream the stored rows in order
 // (within 2x of scanning a std::map), writes cost one tree insert per entry,
 // and consolidate touches only the rows at or before since. The brute-force
-// OracleStash of the conformance kit (properties/src/oracle.*) stays the
+// OracleStash of the conformance kit (properties/src/oracle.cc) stays the
 // literal statement of the semantics and checks this class.
 //
 // Data lives only in memory and is lost when the object is destroyed. For a
