@@ -63,6 +63,7 @@ struct WriteSet {
   std::vector<std::int64_t> ids;
   std::vector<std::string> keys, values;
   std::vector<std::int64_t> times, diffs;
+  std::vector<std::int64_t> hashes;  // key_hash of each key (key_hash.h)
   // Collections to consolidate (after the rows and frontiers above).
   std::vector<std::int64_t> consolidate;
   // A collection to create; its id is what write() returns.

@@ -20,8 +20,9 @@
 //        key   BYTEA NOT NULL,
 //        value BYTEA NOT NULL,
 //        time  BIGINT NOT NULL,
-//        diff  BIGINT NOT NULL)                -- one row per written update
-//   index data_by_key(collection_id, sha256(key))   -- iter_key, peek_key_one
+//        diff  BIGINT NOT NULL,                -- one row per written update
+//        key_hash BIGINT NOT NULL)             -- of key, by the client (key_hash.h)
+//   index data_by_key(collection_id, key_hash)      -- iter_key, peek_key_one
 //   index data_by_time(collection_id, time)         -- iter, consolidate
 //
 //   fence(id INT PRIMARY KEY,                  -- exactly one row, id 0
@@ -49,9 +50,11 @@
 // and writes with this one.
 //
 // Version 3 (from 2) moves the write stamp into the fence row, so that a
-// write touches one row besides its own (the claim below), and drops the
-// foreign key from data and the CHECK from fence (each cost a sub-query or
-// an expression built at every write; the guard and verify check the same).
+// write touches one row besides its own (the claim below); indexes keys by a
+// 64-bit hash the client computes (key_hash.h) instead of an index
+// expression sha256(key); and drops the foreign key from data and the CHECK
+// from fence (each cost a sub-query or an expression built at every write;
+// the guard and verify check the same).
 // A writer opening a version 2 stash migrates it in one transaction
 // (kMigrateV2); a read-only open reads version 2 as it is.
 //
@@ -121,6 +124,8 @@
 // arrays, and PostgreSQL's READ COMMITTED re-check of an updated row.
 #include "schema.h"
 
+#include "key_hash.h"
+
 #include <cctype>
 
 namespace stash::postgres {
@@ -161,8 +166,9 @@ CREATE TABLE IF NOT EXISTS S.data (
   key BYTEA NOT NULL,
   value BYTEA NOT NULL,
   time BIGINT NOT NULL,
-  diff BIGINT NOT NULL);
-CREATE INDEX IF NOT EXISTS data_by_key ON S.data (collection_id, (sha256(key)));
+  diff BIGINT NOT NULL,
+  key_hash BIGINT NOT NULL);
+CREATE INDEX IF NOT EXISTS data_by_key ON S.data (collection_id, key_hash);
 CREATE INDEX IF NOT EXISTS data_by_time ON S.data (collection_id, time);
 CREATE TABLE IF NOT EXISTS S.fence (
   id INT PRIMARY KEY,
@@ -188,6 +194,11 @@ constexpr const char* kMigrateV2 = R"sql(
 ALTER TABLE S.fence ADD COLUMN IF NOT EXISTS txn BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE S.fence DROP CONSTRAINT IF EXISTS fence_id_check;
 ALTER TABLE S.data DROP CONSTRAINT IF EXISTS data_collection_id_fkey;
+ALTER TABLE S.data ADD COLUMN IF NOT EXISTS key_hash BIGINT;
+UPDATE S.data SET key_hash = KEY_HASH WHERE key_hash IS NULL;
+ALTER TABLE S.data ALTER COLUMN key_hash SET NOT NULL;
+DROP INDEX IF EXISTS S.data_by_key;
+CREATE INDEX data_by_key ON S.data (collection_id, key_hash);
 DROP FUNCTION IF EXISTS S.write(BIGINT, BYTEA, BIGINT, BIGINT[], BIGINT[], BIGINT[], BIGINT[],
     BIGINT[], BIGINT[], BIGINT[], BYTEA[], BYTEA[], BIGINT[], BIGINT[], BIGINT[], BYTEA);
 )sql";
@@ -206,7 +217,7 @@ CREATE OR REPLACE FUNCTION S.write(
     w_expect_ids BIGINT[], w_expect_since BIGINT[], w_expect_upper BIGINT[],
     w_set_ids BIGINT[], w_set_since BIGINT[], w_set_upper BIGINT[],
     w_ids BIGINT[], w_keys BYTEA[], w_values BYTEA[], w_times BIGINT[], w_diffs BIGINT[],
-    w_consolidate_ids BIGINT[], w_new_name BYTEA)
+    w_consolidate_ids BIGINT[], w_new_name BYTEA, w_hashes BIGINT[])
 RETURNS BIGINT LANGUAGE plpgsql SET search_path = S_, pg_temp AS $body$
 DECLARE
   big CONSTANT NUMERIC := 9223372036854775807;
@@ -244,8 +255,8 @@ BEGIN
      WHERE c.id = n.id;
   END IF;
   IF cardinality(w_ids) > 0 THEN
-    INSERT INTO data (collection_id, key, value, time, diff)
-      SELECT * FROM unnest(w_ids, w_keys, w_values, w_times, w_diffs);
+    INSERT INTO data (collection_id, key, value, time, diff, key_hash)
+      SELECT * FROM unnest(w_ids, w_keys, w_values, w_times, w_diffs, w_hashes);
   END IF;
   FOREACH cid IN ARRAY coalesce(w_consolidate_ids, '{}') LOOP
     SELECT c.since INTO at FROM collections c WHERE c.id = cid;
@@ -256,11 +267,11 @@ BEGIN
        OR EXISTS (SELECT 1 FROM data d WHERE d.collection_id = cid AND d.time = at
                    GROUP BY d.key, d.value HAVING count(*) > 1) THEN
       WITH old AS (DELETE FROM data d WHERE d.collection_id = cid AND d.time <= at
-                   RETURNING d.key, d.value, d.diff),
-           sums AS (SELECT o.key, o.value, SUM(o.diff) AS total FROM old o
-                    GROUP BY o.key, o.value HAVING SUM(o.diff) <> 0)
-      INSERT INTO data (collection_id, key, value, time, diff)
-        SELECT cid, sums.key, sums.value, at, piece.diff
+                   RETURNING d.key, d.value, d.diff, d.key_hash),
+           sums AS (SELECT o.key, o.value, o.key_hash, SUM(o.diff) AS total FROM old o
+                    GROUP BY o.key, o.value, o.key_hash HAVING SUM(o.diff) <> 0)
+      INSERT INTO data (collection_id, key, value, time, diff, key_hash)
+        SELECT cid, sums.key, sums.value, at, piece.diff, sums.key_hash
           FROM sums, LATERAL (
             SELECT CAST(sign(sums.total) * big AS BIGINT) AS diff
               FROM generate_series(1, CAST(trunc(abs(sums.total) / big) AS BIGINT))
@@ -314,18 +325,19 @@ WITH claim AS (
 
 // update() and one-entry update_many: scalar parameters, so nothing is
 // unpacked from arrays. $5 collection, $6/$7 its since/upper as checked,
-// $8 key, $9 value, $10 time, $11 diff. The reply's row count (1) says the
-// claim happened.
+// $8 key, $9 value, $10 time, $11 diff, $12 key_hash. The reply's row count
+// (1) says the claim happened.
 constexpr const char* kUpdateOneGuard =
     "EXISTS (SELECT 1 FROM S.collections c WHERE c.id = $5 "
     "AND c.since IS NOT DISTINCT FROM $6 AND c.upper IS NOT DISTINCT FROM $7)";
 constexpr const char* kUpdateOneBody = R"sql(
-INSERT INTO S.data (collection_id, key, value, time, diff)
-SELECT $5, $8, $9, $10, $11 FROM claim
+INSERT INTO S.data (collection_id, key, value, time, diff, key_hash)
+SELECT $5, $8, $9, $10, $11, $12 FROM claim
 )sql";
 
 // The other plain writes (update_many, append, seal, compact): $5-$7 the
-// expected (ids, sinces, uppers), $8-$10 the new ones, $11-$15 the data rows.
+// expected (ids, sinces, uppers), $8-$10 the new ones, $11-$16 the data rows
+// (ids, keys, values, times, diffs, key hashes).
 // Returns the claim's one row; data-modifying CTEs run whether or not the
 // main query reads them.
 constexpr const char* kWriteRowsGuard =
@@ -340,10 +352,11 @@ moved AS (
       AS n(id, since, upper), claim
    WHERE c.id = n.id),
 added AS (
-  INSERT INTO S.data (collection_id, key, value, time, diff)
-  SELECT u.id, u.key, u.value, u.time, u.diff
+  INSERT INTO S.data (collection_id, key, value, time, diff, key_hash)
+  SELECT u.id, u.key, u.value, u.time, u.diff, u.key_hash
     FROM unnest(CAST($11 AS BIGINT[]), CAST($12 AS BYTEA[]), CAST($13 AS BYTEA[]),
-                CAST($14 AS BIGINT[]), CAST($15 AS BIGINT[])) AS u(id, key, value, time, diff),
+                CAST($14 AS BIGINT[]), CAST($15 AS BIGINT[]), CAST($16 AS BIGINT[]))
+           AS u(id, key, value, time, diff, key_hash),
          claim)
 SELECT txn FROM claim
 )sql";
@@ -368,7 +381,9 @@ Sql::Sql(const std::string& q) {
     return out;
   };
   create_schema = s(std::string(kCreateSchema) + kFunctions + kFirstRows);
-  migrate_v2 = s(std::string(kMigrateV2) + kFunctions + kMigrateV2Stamp);
+  std::string migrate = kMigrateV2;
+  migrate.replace(migrate.find("KEY_HASH"), 8, kKeyHashSql);
+  migrate_v2 = s(migrate + kFunctions + kMigrateV2Stamp);
   format_version = s("SELECT format_version FROM S.meta WHERE id = 0");
   // The open's archive of the writer it fences, under the fence row lock its
   // SERIALIZABLE transaction then takes (a write committing in between makes
@@ -424,9 +439,10 @@ Sql::Sql(const std::string& q) {
   };
   frontiers = s("SELECT since, upper FROM S.collections WHERE id = $1");
   iter = s(std::string(kIterBody) + kIterTail);
-  iter_key = s(std::string(kIterBody) + " AND sha256(d.key) = sha256($2) AND d.key = $2" + kIterTail);
+  iter_key = s(std::string(kIterBody) + " AND d.key_hash = $3 AND d.key = $2" + kIterTail);
   write = s(
-      "SELECT S.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)");
+      "SELECT S.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
+      "$18)");
   write_rows = s(claim_with(kWriteRowsGuard) + kWriteRowsBody);
   update_one = s(claim_with(kUpdateOneGuard) + kUpdateOneBody);
 }

@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "key_hash.h"
 #include "postgres_stash_impl.h"
 #include "wire.h"
 
@@ -22,6 +23,7 @@ void WriteSet::add(CollectionHandle c, std::span<const Update> entries) {
   for (const Update& u : entries) {
     ids.push_back(c.id);
     keys.push_back(u.key), values.push_back(u.value);
+    hashes.push_back(key_hash(u.key));
     times.push_back(u.time), diffs.push_back(u.diff);
   }
 }
@@ -139,6 +141,7 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
     params.push_back(wire::bytea(w.values[0]));
     params.push_back(wire::int8(w.times[0]));
     params.push_back(wire::int8(w.diffs[0]));
+    params.push_back(wire::int8(w.hashes[0]));
     sql = &impl_.sql_.update_one;
   } else {
     std::vector<std::int64_t> expect_ids, set_ids;
@@ -161,10 +164,12 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
     params.push_back(wire::int8_array(w.times));
     params.push_back(wire::int8_array(w.diffs));
     if (rows_only) {
+      params.push_back(wire::int8_array(w.hashes));
       sql = &impl_.sql_.write_rows;
     } else {
       params.push_back(wire::int8_array(w.consolidate));
       params.push_back(w.create ? wire::bytea(*w.create) : Param{Type::kBytea, std::nullopt});
+      params.push_back(wire::int8_array(w.hashes));
       sql = &impl_.sql_.write;
     }
   }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../src/key_hash.h"
 #include "faulty_connection.h"
 #include "pg_test_util.h"
 
@@ -84,6 +85,34 @@ TEST(PostgresWritePath, WriteWaitingBehindAWriteItDidNotKnowSeesIt) {
   EXPECT_EQ(dump(*s, "c"), "c since {0} upper {10}: ((before, v), 0, 1)");
   // The handle adopted the new stamp: its writes work again.
   EXPECT_EQ(code_of(s->update(*c, "after", "v", 10, 1)), "ok");
+}
+
+// The client's key hash is the one the migration computes in SQL (and so
+// the one version 2 rows get): keys of every length around SHA-256's block
+// and padding boundaries, empty, NUL and high bytes.
+TEST(PostgresWritePath, KeyHashMatchesTheServersSha256) {
+  PGconn* conn = PQconnectdb(server_url().c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  const std::string sql = std::string("SELECT CAST(") +
+                          std::string(postgres::kKeyHashSql).replace(
+                              std::string(postgres::kKeyHashSql).find("sha256(key)"), 11,
+                              "sha256($1)") +
+                          " AS TEXT)";
+  std::mt19937 random(17);
+  for (std::size_t n : {0, 1, 3, 31, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000, 70000}) {
+    std::string key(n, '\0');
+    for (char& ch : key) ch = static_cast<char>(random());
+    const char* values[] = {key.data()};
+    const int lengths[] = {static_cast<int>(key.size())};
+    const int formats[] = {1};
+    const Oid types[] = {17};  // bytea
+    PGresult* r = PQexecParams(conn, sql.c_str(), 1, types, values, lengths, formats, 0);
+    ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQresultErrorMessage(r);
+    EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), std::to_string(postgres::key_hash(key)))
+        << "key of " << n << " bytes";
+    PQclear(r);
+  }
+  PQfinish(conn);
 }
 
 // Frontiers changed behind the cache (without the fence row): the guard, in
@@ -209,6 +238,10 @@ TEST(PostgresWritePath, Version2IsReadAsItIsAndMigratedByAWriter) {
   EXPECT_EQ(code_of(writer->update(*c, "k", "v", 3, 1)), "ok");
   EXPECT_EQ(code_of(writer->seal(*c, Frontier::at(4))), "ok");
   EXPECT_EQ(dump(*writer, "c"), "c since {0} upper {4}: ((k, v), 1, 2) ((k, v), 3, 1)");
+  // Point reads find the migrated row (hashed in SQL) and the new one.
+  auto of_k = writer->iter_key(*c, "k");
+  ASSERT_TRUE(of_k) << of_k.error();
+  EXPECT_EQ(of_k->size(), 2u);
   auto report = writer->verify_report();
   ASSERT_TRUE(report) << report.error();
   EXPECT_TRUE(report->problems.empty());
