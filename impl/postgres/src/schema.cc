@@ -61,14 +61,16 @@
 // Every write is one statement in its own READ COMMITTED transaction, and
 // begins with the claim: it updates the fence row, setting txn to the
 // write's id, only where
-//   (a) the fence holds the writer's (epoch, nonce), else it raises SX002
-//       (fenced);
+//   (a) the fence holds the writer's (epoch, nonce) (else: fenced);
 //   (b) txn is the value the writer last knew (its own last write, or what
-//       its last read saw), else it raises SX001 (stale: re-read, retry);
+//       its last read saw) (else: its view is stale: re-read, retry);
 //   (c) the guard holds: each collection the call checked the rules against
-//       still has exactly the frontiers it checked them against, else SX001.
+//       still has exactly the frontiers it checked them against (else:
+//       stale).
 // The rows and frontiers change only if the claim did (they read the claim),
-// and any raise rolls back everything: a call writes all or nothing.
+// so a call writes all or nothing. The plain statements then return no row
+// and the client reads the fence row to tell (a) from the others; write()
+// raises SX002 for (a) and SX001 for the others.
 //
 // Why READ COMMITTED here is as strong as SERIALIZABLE (docs/spec.md 10):
 //   - every write updates the one fence row, so writes hold its row lock
@@ -306,27 +308,27 @@ constexpr const char* kIterTail =
 
 // The claim of the plain writes (see the top of this file) as a CTE, with
 // GUARD standing for the guard's condition: $1 epoch, $2 nonce, $3 this
-// write's id, $4 the stamp the writer knows. The CASE raises from the
-// claim's WHERE, which PostgreSQL evaluates again on the newest version of
-// the fence row if another transaction changed it while this one waited;
-// GUARD is an uncorrelated sub-query (an InitPlan), evaluated once, on the
-// statement's snapshot. Nothing else is read or locked: one row lock, one
-// index probe for the guard.
+// write's id, $4 the stamp the writer knows. PostgreSQL evaluates the WHERE
+// again on the newest version of the fence row if another transaction
+// changed it while this one waited; GUARD is an uncorrelated sub-query (an
+// InitPlan), evaluated once, on the statement's snapshot. Nothing else is
+// read or locked: one row lock, one index probe for the guard. A claim that
+// does not hold updates nothing, so nothing else is written either, and the
+// reply says so (no row, or a row count of 0); the client then reads the
+// fence row to tell kFenced from a stale view. (Raising from the WHERE
+// instead, through S.raise in a CASE, would answer in the same round trip,
+// but the expressions it adds cost every write a tenth of its server time
+// at executor start, while a failed claim is rare.)
 constexpr const char* kClaim = R"sql(
 WITH claim AS (
   UPDATE S.fence f SET txn = $3
-   WHERE f.id = 0 AND CASE
-     WHEN f.epoch <> $1 OR f.nonce <> $2 THEN S.raise('SX002', 'stash: fenced by a newer writer')
-     WHEN f.txn <> $4 THEN
-       S.raise('SX001', 'stash: another write of this writer committed since its last read')
-     WHEN NOT (GUARD) THEN S.raise('SX001', 'stash: frontiers changed since they were read')
-     ELSE true END
+   WHERE f.id = 0 AND f.epoch = $1 AND f.nonce = $2 AND f.txn = $4 AND GUARD
   RETURNING f.txn))sql";
 
 // update() and one-entry update_many: scalar parameters, so nothing is
 // unpacked from arrays. $5 collection, $6/$7 its since/upper as checked,
 // $8 key, $9 value, $10 time, $11 diff, $12 key_hash. The reply's row count
-// (1) says the claim happened.
+// (1, or 0) says whether the claim held.
 constexpr const char* kUpdateOneGuard =
     "EXISTS (SELECT 1 FROM S.collections c WHERE c.id = $5 "
     "AND c.since IS NOT DISTINCT FROM $6 AND c.upper IS NOT DISTINCT FROM $7)";
@@ -338,8 +340,8 @@ SELECT $5, $8, $9, $10, $11, $12 FROM claim
 // The other plain writes (update_many, append, seal, compact): $5-$7 the
 // expected (ids, sinces, uppers), $8-$10 the new ones, $11-$16 the data rows
 // (ids, keys, values, times, diffs, key hashes).
-// Returns the claim's one row; data-modifying CTEs run whether or not the
-// main query reads them.
+// Returns the claim's one row (none if it did not hold); data-modifying CTEs
+// run whether or not the main query reads them.
 constexpr const char* kWriteRowsGuard =
     "(SELECT count(*) FROM S.collections c JOIN unnest(CAST($5 AS BIGINT[]), "
     "CAST($6 AS BIGINT[]), CAST($7 AS BIGINT[])) AS e(id, since, upper) ON c.id = e.id "

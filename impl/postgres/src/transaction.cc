@@ -188,14 +188,17 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
   auto rows = impl_.connection_->pipeline(std::span(&q, 1));
   reached_server_ = reached_server_ || rows || !rows.error().connection_lost;
   if (rows) {
-    // The claim raises unless it updates the fence row, so a reply without
-    // its row means that row is gone.
     const bool claimed = rows->size() == 1 && (one_entry ? rows->at(0).affected == 1
                                                          : rows->at(0).rows.size() == 1);
-    if (!claimed) {
-      return fail(ErrorCode::kCorruption,
-                  "postgres: write: the fence row of stash schema \"" + impl_.options_.schema +
-                      "\" is missing; nothing was written (stash verify reports it)");
+    if (!claimed && rows_only) {
+      // Nothing was written. Fenced, or this writer's view was stale: the
+      // fence check tells (and learns the stamp for the retry).
+      auto fence = read({});
+      if (!fence) return std::unexpected(fence.error());
+      next_ = Next::kRetry;  // the cache stays forgotten
+      return fail(ErrorCode::kUnavailable,
+                  "postgres: write: the stored frontiers or write stamp were not the ones this "
+                  "writer knew; nothing was written");
     }
     succeeded();
     if (rows_only || rows->at(0).rows.empty()) return std::int64_t{0};
