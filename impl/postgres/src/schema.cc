@@ -1,7 +1,7 @@
 // The PostgreSQL stash schema, format version 3.
 //
 // A stash is one PostgreSQL schema S (a name the server keeps whole, quoted
-// with PQescapeIdentifier) holding exactly these tables and two functions:
+// with PQescapeIdentifier) holding exactly these tables and one function:
 //
 //   meta(id INT PRIMARY KEY CHECK (id = 0),    -- exactly one row
 //        format_version BIGINT NOT NULL)       -- 3
@@ -35,7 +35,6 @@
 //           txn   BIGINT NOT NULL)             -- its last committed write
 //
 //   write(...) RETURNS BIGINT                  -- consolidations and creations
-//   raise(sqlstate, message) RETURNS BOOLEAN   -- raises; for the plain writes
 //
 // Why digests: a B-tree index entry holds at most about 2.7 KB, so version 1,
 // which indexed (collection_id, key, value, time) and name itself, refused
@@ -120,7 +119,7 @@
 // BYTEA compares like memcmp, then by length: the unsigned byte order of
 // stash::Bytes, so ORDER BY key, value, time is the order reads return.
 //
-// Portability: beyond standard SQL this uses PL/pgSQL (the two functions),
+// Portability: beyond standard SQL this uses PL/pgSQL (the write function),
 // sha256() (PostgreSQL 11+), multi-argument unnest(a, b, ...), an exact
 // SUM(bigint) (numeric), the binary wire formats of BIGINT, BYTEA and their
 // arrays, and PostgreSQL's READ COMMITTED re-check of an updated row.
@@ -208,12 +207,6 @@ constexpr const char* kMigrateV2Stamp =
     "UPDATE S.meta SET format_version = 3 WHERE id = 0 AND format_version = 2;";
 
 constexpr const char* kFunctions = R"sql(
-CREATE OR REPLACE FUNCTION S.raise(code TEXT, message TEXT) RETURNS BOOLEAN
-LANGUAGE plpgsql VOLATILE AS $body$
-BEGIN
-  RAISE EXCEPTION USING ERRCODE = code, MESSAGE = message;
-END
-$body$;
 CREATE OR REPLACE FUNCTION S.write(
     w_epoch BIGINT, w_nonce BYTEA, w_txn BIGINT, w_known_txn BIGINT,
     w_expect_ids BIGINT[], w_expect_since BIGINT[], w_expect_upper BIGINT[],
@@ -316,9 +309,9 @@ constexpr const char* kIterTail =
 // does not hold updates nothing, so nothing else is written either, and the
 // reply says so (no row, or a row count of 0); the client then reads the
 // fence row to tell kFenced from a stale view. (Raising from the WHERE
-// instead, through S.raise in a CASE, would answer in the same round trip,
-// but the expressions it adds cost every write a tenth of its server time
-// at executor start, while a failed claim is rare.)
+// instead, through a PL/pgSQL function in a CASE, would answer in the same
+// round trip, but the expressions it adds cost every write about a tenth of
+// its server time at executor start, while a failed claim is rare.)
 constexpr const char* kClaim = R"sql(
 WITH claim AS (
   UPDATE S.fence f SET txn = $3
