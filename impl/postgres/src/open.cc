@@ -183,6 +183,8 @@ Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
                     " in schema \"" + options.schema + "\" is not one this library reads (" +
                     std::to_string(postgres::kFormatVersion) + ")");
   }
+  // A read-only open reads version 2 as it is: only its point reads differ.
+  if (*version == postgres::kMigratableVersion) sql.iter_key = sql.iter_key_v2;
   std::optional<FenceToken> token;
   if (!options.read_only) {
     auto bumped = bump_fence(conn, sql, options);

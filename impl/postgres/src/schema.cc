@@ -435,6 +435,10 @@ Sql::Sql(const std::string& q) {
   frontiers = s("SELECT since, upper FROM S.collections WHERE id = $1");
   iter = s(std::string(kIterBody) + kIterTail);
   iter_key = s(std::string(kIterBody) + " AND d.key_hash = $3 AND d.key = $2" + kIterTail);
+  // Version 2 has no key_hash: its index is on sha256(key) ($3 unused).
+  iter_key_v2 =
+      s(std::string(kIterBody) + " AND sha256(d.key) = sha256($2) AND d.key = $2 AND $3 = $3" +
+        kIterTail);
   write = s(
       "SELECT S.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
       "$18)");

@@ -34,6 +34,7 @@ struct Sql {
   // problem found).
   std::vector<std::pair<std::string, std::string>> verify_checks;
   std::string iter, iter_key;
+  std::string iter_key_v2;  // iter_key on a version 2 schema (read-only opens)
   std::string write;       // S.write(...): consolidations, creations (schema.cc)
   std::string write_rows;  // the other writes, as one plain statement
   std::string update_one;  // a write of one entry, scalar parameters

@@ -222,6 +222,13 @@ TEST(PostgresWritePath, Version2IsReadAsItIsAndMigratedByAWriter) {
     auto reader = open_or_die({.schema = schema, .read_only = true});
     ASSERT_TRUE(reader);
     EXPECT_EQ(dump(*reader, "c"), "c since {0} upper {3}: ((k, v), 1, 2)");
+    auto c = reader->collection("c");
+    ASSERT_TRUE(c) << c.error();
+    auto of_k = reader->iter_key(*c, "k");
+    ASSERT_TRUE(of_k) << of_k.error();
+    EXPECT_EQ(of_k->size(), 1u);
+    // A point read through the version 2 index: (k, v) with diff 2.
+    EXPECT_EQ(code_of(reader->peek_key_one(*c, "k")), "multiplicity");
   }
   EXPECT_EQ(db.run("SELECT format_version FROM " + s + ".meta"), "2");
   auto writer = open_or_die(options_for(schema));
