@@ -191,7 +191,10 @@ static_assert(kFormatVersion == 3, "kFirstRows stamps format version 3");
 // the top of this file). Old epochs' commits rows stay: they are the archive
 // (each holds that writer's last write); the open that follows archives the
 // current epoch with GREATEST, keeping the version 2 value.
+// It rewrites every data row (the key hash), so statement_timeout is lifted
+// for it; the open's deadline (call_timeout_ms) still bounds it.
 constexpr const char* kMigrateV2 = R"sql(
+SET LOCAL statement_timeout = 0;
 ALTER TABLE S.fence ADD COLUMN IF NOT EXISTS txn BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE S.fence DROP CONSTRAINT IF EXISTS fence_id_check;
 ALTER TABLE S.data DROP CONSTRAINT IF EXISTS data_collection_id_fkey;

@@ -53,7 +53,9 @@
 // 1 GiB message limit, or the call fails with kInvalidArgument).
 //
 // The schema (tables, format version 3) is documented in src/schema.cc; a
-// writer's open migrates a version 2 schema, a read-only open reads it.
+// writer's open migrates a version 2 schema (one transaction that rewrites
+// every data row: give that open a call_timeout_ms to match the store's
+// size), a read-only open reads it as it is.
 //
 // Thread-safe: calls on one object from several threads are serialized.
 #ifndef STASH_POSTGRES_STASH_H_
