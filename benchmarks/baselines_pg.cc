@@ -10,9 +10,11 @@
 //   iter_key/N    prepared point read of one key's rows
 //   open_and_load connect, then peek_one's scan
 //
-// What the stash adds on top: SERIALIZABLE transactions, reading the
-// frontiers before each write, the fence and commit-counter row, SUM/GROUP BY
-// on reads.
+// What the stash adds on top: on every write, the claim in the same
+// statement (an update of the fence row that checks the fence, the writer's
+// stamp and the frontiers, impl/postgres/src/schema.cc) and a key hash
+// column; on reads, a REPEATABLE READ snapshot with the fence check and
+// SUM/GROUP BY.
 #include <libpq-fe.h>
 
 #include <benchmark/benchmark.h>

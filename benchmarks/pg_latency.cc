@@ -14,10 +14,15 @@
 //   latency/<op>              one call through the proxy; counters
 //                             round_trips, calls_x_rtt, rtt_ms
 //   latency/raw_insert        the raw libpq autocommit INSERT, the same way
-//   update_vs_raw/direct      per round: 20 stash updates, then 20 raw
-//   update_vs_raw/proxy       INSERTs, on the direct unix socket or through
-//                             the proxy; counters ratio_median, ratio_p10,
-//                             ratio_p90 of the per-round time ratios
+//   update_vs_raw/direct      per round: 20 stash updates and 20 raw
+//   update_vs_raw/proxy       INSERTs, alternating, on the direct unix socket
+//                             or through the proxy; counters ratio_median,
+//                             ratio_min/max/p10/p90 of the per-round ratios
+//                             of median call times, stash_us/raw_us (p50)
+//                             and stash_p99_us/raw_p99_us over every call,
+//                             round_trips per stash update
+//
+//   STASH_PG_RATIO_ROUNDS=100 (default) sets update_vs_raw/direct's rounds.
 //
 // Needs STASH_TEST_POSTGRES_URL with a unix socket host (ci/with-postgres);
 // without it the program says so and exits 0 (the benchmarks are not run).
@@ -367,8 +372,12 @@ void raw_latency(benchmark::State& state) {
   state.counters["rtt_ms"] = rtt_s * 1000;
 }
 
-// Interleaved rounds: per benchmark iteration, kPerRound stash updates then
-// kPerRound raw INSERTs, each timed; the ratio of the two is one sample.
+// Interleaved rounds: per benchmark iteration, kPerRound stash updates and
+// kPerRound raw INSERTs, alternating call by call (which goes first swaps
+// every round), each call timed. A round's sample is the ratio of the two
+// medians, so that the few calls a neighbour preempts do not count; the
+// counters are the median and spread of those ratios, the p50/p99 of every
+// call, and the round trips per stash update (pipelines through the seam).
 void update_vs_raw(benchmark::State& state, bool through_proxy) {
   constexpr int kPerRound = 20;
   const std::string conninfo = through_proxy ? proxied_conninfo() : server().direct;
@@ -377,27 +386,44 @@ void update_vs_raw(benchmark::State& state, bool through_proxy) {
   const auto c = must(s->collection("c"), "collection");
   Raw raw(conninfo);
   stash::Timestamp t = 0;
-  std::vector<double> ratios, stash_us, raw_us;
-  for (auto _ : state) {
-    const auto a = Clock::now();
-    for (int i = 0; i < kPerRound; ++i) must(s->update(c, "key", "value", t++, 1), "update");
-    const auto b = Clock::now();
-    for (int i = 0; i < kPerRound; ++i) raw.insert();
-    const auto e = Clock::now();
-    const double st = std::chrono::duration<double, std::micro>(b - a).count() / kPerRound;
-    const double rt = std::chrono::duration<double, std::micro>(e - b).count() / kPerRound;
-    stash_us.push_back(st), raw_us.push_back(rt), ratios.push_back(st / rt);
-  }
+  auto micros = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
   auto quantile = [](std::vector<double> v, double q) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
   };
+  std::vector<double> ratios, all_stash, all_raw;
+  const long before = counts->pipelines;
+  long updates = 0;
+  for (auto _ : state) {
+    std::vector<double> stash_us, raw_us;
+    const bool stash_first = ratios.size() % 2 == 0;
+    for (int i = 0; i < 2 * kPerRound; ++i) {
+      const auto a = Clock::now();
+      if ((i % 2 == 0) == stash_first) {
+        must(s->update(c, "key", "value", t++, 1), "update");
+        ++updates;
+        stash_us.push_back(micros(Clock::now() - a));
+      } else {
+        raw.insert();
+        raw_us.push_back(micros(Clock::now() - a));
+      }
+    }
+    all_stash.insert(all_stash.end(), stash_us.begin(), stash_us.end());
+    all_raw.insert(all_raw.end(), raw_us.begin(), raw_us.end());
+    ratios.push_back(quantile(stash_us, 0.5) / quantile(raw_us, 0.5));
+  }
   state.counters["ratio_median"] = quantile(ratios, 0.5);
+  state.counters["ratio_min"] = quantile(ratios, 0);
+  state.counters["ratio_max"] = quantile(ratios, 1);
   state.counters["ratio_p10"] = quantile(ratios, 0.1);
   state.counters["ratio_p90"] = quantile(ratios, 0.9);
-  state.counters["stash_us"] = quantile(stash_us, 0.5);
-  state.counters["raw_us"] = quantile(raw_us, 0.5);
+  state.counters["stash_us"] = quantile(all_stash, 0.5);
+  state.counters["stash_p99_us"] = quantile(all_stash, 0.99);
+  state.counters["raw_us"] = quantile(all_raw, 0.5);
+  state.counters["raw_p99_us"] = quantile(all_raw, 0.99);
   state.counters["rounds"] = static_cast<double>(ratios.size());
+  state.counters["round_trips"] =
+      updates ? static_cast<double>(counts->pipelines - before) / static_cast<double>(updates) : 0;
 }
 
 void drop_schemas() {
@@ -435,7 +461,7 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("update_vs_raw/direct",
                                [](benchmark::State& s) { update_vs_raw(s, false); })
       ->Unit(benchmark::kMicrosecond)
-      ->Iterations(30);
+      ->Iterations(std::max(1, std::atoi(env("STASH_PG_RATIO_ROUNDS", "100").c_str())));
   benchmark::RegisterBenchmark("update_vs_raw/proxy",
                                [](benchmark::State& s) { update_vs_raw(s, true); })
       ->Unit(benchmark::kMillisecond)

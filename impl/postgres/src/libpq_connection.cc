@@ -15,6 +15,7 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -60,6 +61,9 @@ Rows rows_of(const PGresult* r) {
       }
     }
   }
+  // "INSERT 0 1" -> 1; "" for commands without a count.
+  const char* tag = PQcmdTuples(const_cast<PGresult*>(r));
+  out.affected = tag && *tag ? std::strtoll(tag, nullptr, 10) : 0;
   return out;
 }
 

@@ -94,15 +94,16 @@ Result<std::int64_t> format_version(Connection& c, const postgres::Sql& sql,
   return *version;
 }
 
-// Fences every older writer: a new epoch and nonce in the fence row, and a
-// commit counter row for the new epoch, in one transaction.
+// Fences every older writer: archives the fenced writer's stamp in commits
+// (for its lost-reply resolution), then a new epoch, nonce and stamp 0 in the
+// fence row, in one SERIALIZABLE transaction (schema.cc).
 Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
                               const PostgresOptions& options) {
   FenceToken token{0, random_nonce()};
   const std::vector<Query> queries = {
       {&sql.begin_write, {}},
+      {&sql.archive_commit_row, {}},
       {&sql.bump_fence, {postgres::wire::bytea(token.nonce)}},
-      {&sql.add_commit_row, {}},
       {&sql.trim_commit_rows, {}},
       {&sql.commit, {}},
   };
@@ -112,8 +113,8 @@ Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
     return r;
   });
   if (!rows) return std::unexpected(open_error(rows.error()));
-  if (rows->at(1).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: fence row missing");
-  auto epoch = postgres::wire::to_int8(rows->at(1).rows[0][0]);
+  if (rows->at(2).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: fence row missing");
+  auto epoch = postgres::wire::to_int8(rows->at(2).rows[0][0]);
   if (!epoch) return fail(ErrorCode::kCorruption, "postgres: open: bad fence epoch");
   token.epoch = *epoch;
   return token;
@@ -166,12 +167,24 @@ Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
                     std::to_string(postgres::kFormatVersion) +
                     " only: copy the data with the older library into a new schema");
   }
-  if (*version != postgres::kFormatVersion) {
+  if (*version == postgres::kMigratableVersion && !options.read_only) {
+    // A writer moves the stash to this version (schema.cc); the script is
+    // one transaction, and a concurrent open's migration waits for its locks
+    // and then finds nothing left to do.
+    auto migrated = retried(options, [&] { return conn.exec(sql.migrate_v2); });
+    if (!migrated) return std::unexpected(open_error(migrated.error()));
+    version = format_version(conn, sql, options);
+    if (!version) return std::unexpected(version.error());
+  }
+  if (*version != postgres::kFormatVersion &&
+      !(*version == postgres::kMigratableVersion && options.read_only)) {
     return fail(ErrorCode::kInvalidArgument,
                 "postgres: open: stash format version " + std::to_string(*version) +
                     " in schema \"" + options.schema + "\" is not one this library reads (" +
                     std::to_string(postgres::kFormatVersion) + ")");
   }
+  // A read-only open reads version 2 as it is: only its point reads differ.
+  if (*version == postgres::kMigratableVersion) sql.iter_key = sql.iter_key_v2;
   std::optional<FenceToken> token;
   if (!options.read_only) {
     auto bumped = bump_fence(conn, sql, options);

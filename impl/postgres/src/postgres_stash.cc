@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "key_hash.h"
 #include "postgres_stash_impl.h"
 #include "stash/rules.h"
 #include "wire.h"
@@ -72,7 +73,8 @@ Result<Snapshot> snapshot(PostgresStash::Impl& impl, Txn& txn, CollectionHandle 
   const postgres::Sql& sql = impl.sql();
   std::vector<Query> queries = {frontiers_query(sql, c)};
   if (key) {
-    queries.push_back({&sql.iter_key, {wire::int8(c.id), wire::bytea(*key)}});
+    queries.push_back(
+        {&sql.iter_key, {wire::int8(c.id), wire::bytea(*key), wire::int8(postgres::key_hash(*key))}});
   } else {
     queries.push_back({&sql.iter, {wire::int8(c.id)}});
   }

@@ -4,14 +4,19 @@
 // postgres_stash.cc.
 //
 // A call's transaction is one round trip:
-//   read:   BEGIN READ ONLY; [fence check]; the reads; COMMIT   (pipelined)
-//   write:  SELECT S.write(...)        -- one statement, its own SERIALIZABLE
-//                                         transaction: claim (fence check and
-//                                         commit counter), guard, writes
-// A write checks the rules against the frontiers in the cache; the guard in
-// S.write makes the statement fail (SX001) if they are no longer the stored
-// ones, and the runner then forgets the cache and runs the call again. Only a
-// collection missing from the cache costs a read round trip first.
+//   read:   BEGIN REPEATABLE READ, READ ONLY; [fence check]; the reads; COMMIT
+//                                                               (pipelined)
+//   write:  one statement, its own READ COMMITTED transaction: the claim
+//           (fence check, stamp, and the guard, all on the fence row's lock;
+//           schema.cc says why this is serializable), then the writes:
+//             update_one   one entry, scalar parameters
+//             write_rows   rows and frontiers as arrays
+//             S.write(...) consolidations and creations
+// A write checks the rules against the frontiers in the cache; the claim
+// makes the statement fail (SX001) if they, or the fence row's stamp the
+// writer knows, are no longer the stored ones, and the runner then forgets
+// the cache and runs the call again. Only a collection missing from the
+// cache costs a read round trip first.
 //
 // The runner retries transient failures (Next::kRetry / kReconnect) with
 // backoff, at most options.max_retries times and never past the call's
@@ -58,6 +63,7 @@ struct WriteSet {
   std::vector<std::int64_t> ids;
   std::vector<std::string> keys, values;
   std::vector<std::int64_t> times, diffs;
+  std::vector<std::int64_t> hashes;  // key_hash of each key (key_hash.h)
   // Collections to consolidate (after the rows and frontiers above).
   std::vector<std::int64_t> consolidate;
   // A collection to create; its id is what write() returns.
@@ -71,18 +77,20 @@ class Txn {
  public:
   Txn(PostgresStash::Impl& impl, std::int64_t id) : impl_(impl), id_(id) {}
 
-  // One read round trip: BEGIN READ ONLY, the fence check (for a writer),
-  // `queries`, COMMIT. Returns the rows of `queries`.
+  // One read round trip: BEGIN READ ONLY, the fence check (for a writer,
+  // which also learns the fence row's stamp), `queries`, COMMIT. Returns the
+  // rows of `queries`.
   Result<std::vector<Rows>> read(std::vector<Query> queries);
 
   // The frontiers of each collection in `handles` (nullopt: no such
-  // collection), from this writer's cache, reading the missing ones in one
-  // read round trip.
+  // collection), from this writer's cache if it has them all, else all read
+  // in one read round trip (so that they come from one snapshot).
   Result<std::map<CollectionHandle, std::optional<Frontiers>>> frontiers(
       const std::vector<CollectionHandle>& handles);
 
-  // One write round trip: S.write(w) in its own transaction. Returns the id
-  // of the collection w.create names (0 when none). If the write was sent and
+  // One write round trip: w as one statement in its own transaction.
+  // Returns the id of the collection w.create names (0 when none). If the
+  // write was sent and
   // the connection is lost (or the deadline passes) before the reply,
   // learns from the commit counter whether it landed: ok if it did, a
   // retryable failure if it did not, kOutcomeUnknown if that cannot be
@@ -134,6 +142,13 @@ class PostgresStash::Impl {
   // The frontiers a read saw; a writer caches them for its next writes.
   void saw(CollectionHandle c, const postgres::Frontiers& f) {
     if (token_) cache_[c] = f;
+  }
+  // A read saw the fence row's stamp `txn`: the cache holds what was read at
+  // known_txn_, so it is dropped if the stamp moved (a write of this writer
+  // whose reply was lost landed after all).
+  void saw_stamp(std::int64_t txn) {
+    if (known_txn_ != txn) cache_.clear();
+    known_txn_ = txn;
   }
 
  private:
@@ -200,19 +215,25 @@ class PostgresStash::Impl {
   const PostgresOptions options_;
   const postgres::Sql sql_;
   const std::optional<FenceToken> token_;  // nullopt: read-only, never fenced
-  std::int64_t last_txn_ = 0;  // the last commit counter value claimed
+  std::int64_t last_txn_ = 0;  // the last write id claimed (unique in the epoch)
+  // The fence row's stamp as of this writer's last call: its own last write
+  // that committed, or what its last read saw (0 after the open). The claim
+  // requires it; nullopt (after a failed write) makes the next write read it
+  // first.
+  std::optional<std::int64_t> known_txn_ = 0;
   bool fenced_ = false;
   postgres::Deadline deadline_ = postgres::kNoDeadline;  // of the running call
-  // The stored frontiers as of this writer's last call, per collection. Only
-  // this writer changes them while it is not fenced, so they stay true; the
-  // guard in S.write catches it if not. Forgotten after any failed write.
+  // The stored frontiers as of known_txn_, per collection. Only this writer
+  // changes them while it is not fenced, so they stay true; the claim
+  // catches it if not. Forgotten after any failed write.
   std::map<CollectionHandle, postgres::Frontiers> cache_;
 };
 
 namespace postgres {
-// Session settings every new connection gets (statement_timeout,
-// SERIALIZABLE as the default isolation, so single statements are too, and
-// generic plans for the prepared statements).
+// Session settings every new connection gets (statement_timeout, READ
+// COMMITTED as the default isolation, which the write statements run at
+// whatever the server's default, and generic plans for the prepared
+// statements).
 DbResult<void> set_up_session(Connection& c, const PostgresOptions& options);
 }  // namespace postgres
 

@@ -11,17 +11,22 @@
 namespace stash::postgres {
 
 // The format version stamped into meta.format_version.
-inline constexpr std::int64_t kFormatVersion = 2;
+inline constexpr std::int64_t kFormatVersion = 3;
+// The older version a writer's open migrates (migrate_v2) and a read-only
+// open reads as it is.
+inline constexpr std::int64_t kMigratableVersion = 2;
 
 // Every statement, schema-qualified. Parameters are $1.. (see schema.cc).
 struct Sql {
   explicit Sql(const std::string& quoted_schema);
 
   std::string create_schema;  // a script: CREATE ... IF NOT EXISTS
+  std::string migrate_v2;     // a script: version 2 to 3 (schema.cc)
   std::string format_version;
-  std::string bump_fence, add_commit_row, trim_commit_rows;
-  std::string begin_write, begin_read, commit, rollback;
-  std::string fence_check, recover;
+  std::string archive_commit_row, bump_fence, trim_commit_rows;
+  std::string begin_write, begin_read, begin_recover, commit, rollback;
+  std::string fence_check;           // the stamp while the fence holds
+  std::string recover_lock, recover;  // a lost reply's stamp, after its end
   std::string find_collection;  // id, since, upper of a name
   std::string frontiers;
   std::string list_collections;  // name, id of every collection, by name
@@ -29,8 +34,10 @@ struct Sql {
   // problem found).
   std::vector<std::pair<std::string, std::string>> verify_checks;
   std::string iter, iter_key;
+  std::string iter_key_v2;  // iter_key on a version 2 schema (read-only opens)
   std::string write;       // S.write(...): consolidations, creations (schema.cc)
   std::string write_rows;  // the other writes, as one plain statement
+  std::string update_one;  // a write of one entry, scalar parameters
 };
 
 }  // namespace stash::postgres

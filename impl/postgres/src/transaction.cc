@@ -5,6 +5,7 @@
 #include <random>
 #include <thread>
 
+#include "key_hash.h"
 #include "postgres_stash_impl.h"
 #include "wire.h"
 
@@ -22,6 +23,7 @@ void WriteSet::add(CollectionHandle c, std::span<const Update> entries) {
   for (const Update& u : entries) {
     ids.push_back(c.id);
     keys.push_back(u.key), values.push_back(u.value);
+    hashes.push_back(key_hash(u.key));
     times.push_back(u.time), diffs.push_back(u.diff);
   }
 }
@@ -48,11 +50,16 @@ Result<std::vector<Rows>> Txn::read(std::vector<Query> queries) {
   auto rows = impl_.connection_->pipeline(all);
   if (!rows) return failed(rows.error(), "read");
   reached_server_ = true;
-  // The fence check counts 1 only while the fence row still holds this
-  // writer's (epoch, nonce).
-  if (token && !((*rows)[1].rows.size() == 1 && wire::to_int8((*rows)[1].rows[0][0]) == 1)) {
-    impl_.fenced_ = true;
-    return std::unexpected(impl_.usable(false).error());
+  // The fence check returns a row only while the fence row still holds this
+  // writer's (epoch, nonce): the stamp, as of this read's snapshot.
+  if (token) {
+    if ((*rows)[1].rows.size() != 1) {
+      impl_.fenced_ = true;
+      return std::unexpected(impl_.usable(false).error());
+    }
+    auto stamp = wire::to_int8((*rows)[1].rows[0][0]);
+    if (!stamp) return fail(ErrorCode::kInternal, "postgres: malformed fence stamp");
+    impl_.saw_stamp(*stamp);
   }
   std::vector<Rows> out;
   for (std::size_t i = prologue; i < prologue + queries.size(); ++i) {
@@ -64,17 +71,22 @@ Result<std::vector<Rows>> Txn::read(std::vector<Query> queries) {
 Result<std::map<CollectionHandle, std::optional<Frontiers>>> Txn::frontiers(
     const std::vector<CollectionHandle>& handles) {
   std::map<CollectionHandle, std::optional<Frontiers>> out;
-  std::vector<CollectionHandle> missing;
+  bool all_cached = impl_.known_txn_.has_value();
   for (CollectionHandle c : handles) {
-    if (out.contains(c)) continue;
     if (auto it = impl_.cache_.find(c); it != impl_.cache_.end()) {
       out[c] = it->second;
     } else {
-      out[c] = std::nullopt;
-      missing.push_back(c);
+      all_cached = false;
     }
   }
-  if (missing.empty()) return out;
+  if (all_cached) return out;
+  // Read them all, not only the missing ones: the read may find the stamp
+  // moved, which makes every cached entry suspect.
+  out.clear();
+  std::vector<CollectionHandle> missing;
+  for (CollectionHandle c : handles) {
+    if (out.emplace(c, std::nullopt).second) missing.push_back(c);
+  }
   std::vector<Query> queries;
   for (CollectionHandle c : missing) queries.push_back({&impl_.sql_.frontiers, {wire::int8(c.id)}});
   auto rows = read(std::move(queries));
@@ -101,51 +113,95 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
                     " bytes of keys, values and names; a PostgreSQL message holds at most " +
                     std::to_string(kMaxWriteBytes) + ": split it into several calls");
   }
-  std::vector<std::int64_t> expect_ids, set_ids;
-  std::vector<Frontier> expect_since, expect_upper, set_since, set_upper;
-  for (const auto& [c, f] : w.expected) {
-    expect_ids.push_back(c.id), expect_since.push_back(f.since), expect_upper.push_back(f.upper);
+  // The guard is what keeps data rows inside existing collections (there is
+  // no foreign key): every row's collection must be one it checks.
+  for (std::int64_t id : w.ids) {
+    if (!w.expected.contains(CollectionHandle{id})) {
+      return fail(ErrorCode::kInternal, "postgres: a write of collection id " + std::to_string(id) +
+                                            " that does not check its frontiers");
+    }
   }
-  for (const auto& [c, f] : w.next) {
-    set_ids.push_back(c.id), set_since.push_back(f.since), set_upper.push_back(f.upper);
+  // The claim needs the stamp; after a failed write, learn it first.
+  if (!impl_.known_txn_) {
+    auto fence = read({});
+    if (!fence) return std::unexpected(fence.error());
   }
+  const std::int64_t known = *impl_.known_txn_;
   const bool rows_only = w.consolidate.empty() && !w.create;
-  std::vector<Param> params = {
-      wire::int8(token->epoch), wire::bytea(token->nonce), wire::int8(id_),
-      wire::int8_array(expect_ids), wire::frontier_array(expect_since),
-      wire::frontier_array(expect_upper), wire::int8_array(set_ids),
-      wire::frontier_array(set_since), wire::frontier_array(set_upper),
-      wire::int8_array(w.ids), wire::bytea_array(w.keys), wire::bytea_array(w.values),
-      wire::int8_array(w.times), wire::int8_array(w.diffs), wire::int8_array(w.consolidate),
-      w.create ? wire::bytea(*w.create) : Param{Type::kBytea, std::nullopt}};
-  if (rows_only) params.resize(14);
-  // Whatever happens next, the cache may be wrong until this call succeeds.
+  const bool one_entry = rows_only && w.ids.size() == 1 && w.next.empty() && w.expected.size() == 1;
+  std::vector<Param> params = {wire::int8(token->epoch), wire::bytea(token->nonce),
+                               wire::int8(id_), wire::int8(known)};
+  const std::string* sql = nullptr;
+  if (one_entry) {
+    const Frontiers& f = w.expected.begin()->second;
+    params.push_back(wire::int8(w.ids[0]));
+    params.push_back(wire::frontier(f.since));
+    params.push_back(wire::frontier(f.upper));
+    params.push_back(wire::bytea(w.keys[0]));
+    params.push_back(wire::bytea(w.values[0]));
+    params.push_back(wire::int8(w.times[0]));
+    params.push_back(wire::int8(w.diffs[0]));
+    params.push_back(wire::int8(w.hashes[0]));
+    sql = &impl_.sql_.update_one;
+  } else {
+    std::vector<std::int64_t> expect_ids, set_ids;
+    std::vector<Frontier> expect_since, expect_upper, set_since, set_upper;
+    for (const auto& [c, f] : w.expected) {
+      expect_ids.push_back(c.id), expect_since.push_back(f.since), expect_upper.push_back(f.upper);
+    }
+    for (const auto& [c, f] : w.next) {
+      set_ids.push_back(c.id), set_since.push_back(f.since), set_upper.push_back(f.upper);
+    }
+    params.push_back(wire::int8_array(expect_ids));
+    params.push_back(wire::frontier_array(expect_since));
+    params.push_back(wire::frontier_array(expect_upper));
+    params.push_back(wire::int8_array(set_ids));
+    params.push_back(wire::frontier_array(set_since));
+    params.push_back(wire::frontier_array(set_upper));
+    params.push_back(wire::int8_array(w.ids));
+    params.push_back(wire::bytea_array(w.keys));
+    params.push_back(wire::bytea_array(w.values));
+    params.push_back(wire::int8_array(w.times));
+    params.push_back(wire::int8_array(w.diffs));
+    if (rows_only) {
+      params.push_back(wire::int8_array(w.hashes));
+      sql = &impl_.sql_.write_rows;
+    } else {
+      params.push_back(wire::int8_array(w.consolidate));
+      params.push_back(w.create ? wire::bytea(*w.create) : Param{Type::kBytea, std::nullopt});
+      params.push_back(wire::int8_array(w.hashes));
+      sql = &impl_.sql_.write;
+    }
+  }
+  // Whatever happens next, the cache and the stamp may be wrong until this
+  // call succeeds.
   auto cache = std::move(impl_.cache_);
   impl_.cache_.clear();
-  const Query q{rows_only ? &impl_.sql_.write_rows : &impl_.sql_.write, std::move(params)};
-  auto rows = impl_.connection_->pipeline(std::span(&q, 1));
-  reached_server_ = reached_server_ || rows || !rows.error().connection_lost;
-  if (rows && rows_only) {
-    // (claimed, fence_holds, rows written): see kWriteRows in schema.cc.
-    if (rows->size() != 1 || rows->at(0).rows.size() != 1 || rows->at(0).rows[0].size() != 3) {
-      return fail(ErrorCode::kInternal, "postgres: unexpected result shape in write");
-    }
-    const auto& r = rows->at(0);
-    if (wire::to_int8(r.rows[0][1]) != 1) {
-      impl_.fenced_ = true;
-      return std::unexpected(impl_.usable(false).error());
-    }
-    if (wire::to_int8(r.rows[0][0]) != 1) {
-      next_ = Next::kRetry;  // the cache was stale: it stays forgotten
-      return fail(ErrorCode::kUnavailable,
-                  "postgres: write: the stored frontiers were not the ones checked");
-    }
-  }
-  if (rows) {
+  impl_.known_txn_.reset();
+  auto succeeded = [&] {
     impl_.cache_ = std::move(cache);
     for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;
     for (const auto& [c, f] : w.next) impl_.cache_[c] = f;
-    if (rows->empty() || rows->at(0).rows.empty()) return std::int64_t{0};
+    impl_.known_txn_ = id_;
+  };
+  const Query q{sql, std::move(params)};
+  auto rows = impl_.connection_->pipeline(std::span(&q, 1));
+  reached_server_ = reached_server_ || rows || !rows.error().connection_lost;
+  if (rows) {
+    const bool claimed = rows->size() == 1 && (one_entry ? rows->at(0).affected == 1
+                                                         : rows->at(0).rows.size() == 1);
+    if (!claimed && rows_only) {
+      // Nothing was written. Fenced, or this writer's view was stale: the
+      // fence check tells (and learns the stamp for the retry).
+      auto fence = read({});
+      if (!fence) return std::unexpected(fence.error());
+      next_ = Next::kRetry;  // the cache stays forgotten
+      return fail(ErrorCode::kUnavailable,
+                  "postgres: write: the stored frontiers or write stamp were not the ones this "
+                  "writer knew; nothing was written");
+    }
+    succeeded();
+    if (rows_only || rows->at(0).rows.empty()) return std::int64_t{0};
     return wire::to_int8(rows->at(0).rows[0][0]).value_or(0);
   }
   const DbError& e = rows.error();
@@ -160,9 +216,7 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
   auto landed = impl_.landed(id_, e.message);
   if (!landed) return std::unexpected(landed.error());  // next_ stays kReturn
   if (*landed) {
-    impl_.cache_ = std::move(cache);
-    for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;
-    for (const auto& [c, f] : w.next) impl_.cache_[c] = f;
+    succeeded();
     // A created collection's id is not known here; the caller looks it up.
     return std::int64_t{0};
   }
@@ -176,8 +230,10 @@ DbResult<void> set_up_session(Connection& c, const PostgresOptions& options) {
   // their plans do not depend on the parameter values, but PostgreSQL would
   // re-plan the write statement at every call (a custom plan looks cheaper
   // to it when it can count the arrays), which cost more than the write.
+  // read committed: set, not left to the server's default, because the
+  // write statements are built for it (schema.cc).
   return c.exec("SET statement_timeout = " + std::to_string(std::max(0, options.statement_timeout_ms)) +
-                "; SET default_transaction_isolation = 'serializable'"
+                "; SET default_transaction_isolation = 'read committed'"
                 "; SET plan_cache_mode = force_generic_plan");
 }
 
@@ -263,17 +319,31 @@ Result<bool> PostgresStash::Impl::landed(std::int64_t id, const std::string& why
       continue;
     }
     connection_->set_deadline(deadline_);
-    // FOR UPDATE waits until the transaction that claimed `id` has ended, so
-    // the counter read is final: it cannot land after we looked.
-    const postgres::Query q{&sql_.recover, {postgres::wire::int8(token_->epoch)}};
-    auto rows = connection_->pipeline(std::span(&q, 1));
+    // The lock waits until the transaction that claimed `id` has ended; the
+    // read after it (a new snapshot) then sees its final stamp.
+    const std::vector<postgres::Query> queries = {
+        {&sql_.begin_recover, {}},
+        {&sql_.recover_lock, {}},
+        {&sql_.recover, {postgres::wire::int8(token_->epoch)}},
+        {&sql_.commit, {}}};
+    auto rows = connection_->pipeline(queries);
     if (!rows) {
       last = rows.error().message;
-      if (rows.error().connection_lost) connection_.reset();
+      if (rows.error().connection_lost) {
+        connection_.reset();
+      } else {
+        end_transaction();
+      }
       continue;
     }
-    if (rows->at(0).rows.empty()) break;
-    return postgres::wire::to_int8(rows->at(0).rows[0][0]) == id;
+    const postgres::Rows& r = rows->at(2);
+    if (r.rows.empty() || r.rows[0].size() != 2) break;  // no fence row
+    // The fence row's stamp while the epoch is this writer's, else the one
+    // archived when a newer writer fenced it (none if trimmed: unknown).
+    auto stamp = postgres::wire::to_int8(r.rows[0][0]);
+    if (!stamp) stamp = postgres::wire::to_int8(r.rows[0][1]);
+    if (!stamp) break;
+    return *stamp == id;
   }
   return fail(ErrorCode::kOutcomeUnknown,
               "postgres: the write was sent, and whether it committed could not be learned "

@@ -1,8 +1,8 @@
 // A connection seam that fails at chosen points, for the fault tests.
 //
-// Every write is one pipeline holding one statement that stamps the
-// writer's commit counter: SELECT S.write(...) or the plain statement that
-// updates S.commits (see postgres_stash_impl.h, is_write below). At the commits the plan picks, the
+// Every write is one pipeline holding one statement that stamps the fence
+// row: SELECT S.write(...) or a plain statement whose claim sets the fence
+// row's txn (see postgres_stash_impl.h, is_write below). At the commits the plan picks, the
 // connection is dropped either before that pipeline is sent (the server rolls
 // the transaction back) or after the server answered it (the commit landed,
 // the reply is lost). A dropped connection stays dead; the stash reconnects
@@ -42,7 +42,7 @@ inline bool is_write(std::span<const postgres::Query> queries) {
   if (queries.size() != 1) return false;
   const std::string& sql = *queries.front().sql;
   return sql.find(".write(") != std::string::npos ||
-         sql.find("commits SET txn") != std::string::npos;
+         sql.find("fence f SET txn = $3") != std::string::npos;
 }
 
 inline postgres::DbError injected(const std::string& what) {

@@ -45,9 +45,11 @@ struct Query {
 };
 
 // The rows one statement returned (none for a command), each cell in binary
-// format, nullopt for NULL.
+// format, nullopt for NULL, and the rows its command tag counts (inserted,
+// updated, deleted or returned; 0 when the tag has no count).
 struct Rows {
   std::vector<std::vector<std::optional<std::string>>> rows;
+  std::int64_t affected = 0;
 };
 
 // Why a request failed, as the server or libpq said it.

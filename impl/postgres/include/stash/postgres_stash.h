@@ -1,11 +1,16 @@
 // PostgresStash: the networked backend, one stash per PostgreSQL schema.
 //
-// Round trips: a read is one round trip (a pipelined SERIALIZABLE READ ONLY
-// transaction). A write is one round trip too: a single statement, run as
-// its own SERIALIZABLE transaction, that checks the fence, checks that the
-// collections' frontiers are still the ones the rules were checked against,
-// stamps this writer's commit counter and writes, raising (and so writing
-// nothing) when a check fails. The frontiers come from this handle's cache
+// Round trips: a read is one round trip (a pipelined REPEATABLE READ, READ
+// ONLY transaction: one snapshot). A write is one round trip too: a single
+// statement, run as its own READ COMMITTED transaction, whose first step
+// updates the schema's one fence row where the fence is this writer's, the
+// row's write stamp is the one this handle last saw, and the collections'
+// frontiers are still the ones the rules were checked against; it stamps
+// the write's id there and writes, raising (and so writing nothing) when a
+// check fails. Every write locks that one row, so writes run one at a time,
+// and the stamp check proves each saw every write before it: calls are as
+// serializable as under SERIALIZABLE (src/schema.cc gives the argument). The
+// frontiers come from this handle's cache
 // (filled by collection() and every read and write), so only the first write
 // to a collection through a handle that never looked it up costs a second
 // round trip. collection() of an existing name is one round trip, of a new
@@ -22,9 +27,10 @@
 //     fails with kUnavailable and had no effect;
 //   - a connection lost before a write was sent: reconnect and retry
 //     (bounded), then kUnavailable, no effect;
-//   - a connection lost after a write was sent: reconnect and read this
-//     writer's commit counter (stamped by every write transaction) to learn
-//     whether the commit landed; landed -> ok, did not -> retry. It never
+//   - a connection lost after a write was sent: reconnect, wait for the old
+//     transaction to end, and read this writer's write stamp (the fence
+//     row's, or the copy a newer writer's open archived) to learn whether
+//     the commit landed; landed -> ok, did not -> retry. It never
 //     applies a write twice. If it cannot reconnect within the retries (or
 //     the call's deadline) the call fails with kOutcomeUnknown: it took
 //     effect entirely or not at all;
@@ -41,11 +47,15 @@
 // unrecoverable error). A read-only open fences nobody and is never fenced.
 //
 // Sizes: keys, values and collection names are stored as BYTEA, indexed by
-// their SHA-256 digest, so any size PostgreSQL accepts works (1 GiB per
+// a hash (names by their SHA-256 digest, keys by its first 8 bytes), so any
+// size PostgreSQL accepts works (1 GiB per
 // value; in practice one call's parameters must stay under the server's
 // 1 GiB message limit, or the call fails with kInvalidArgument).
 //
-// The schema (tables, format version) is documented in src/schema.cc.
+// The schema (tables, format version 3) is documented in src/schema.cc; a
+// writer's open migrates a version 2 schema (one transaction that rewrites
+// every data row: give that open a call_timeout_ms to match the store's
+// size), a read-only open reads it as it is.
 //
 // Thread-safe: calls on one object from several threads are serialized.
 #ifndef STASH_POSTGRES_STASH_H_
