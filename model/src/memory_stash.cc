@@ -331,9 +331,19 @@ class MemoryStash::State {
     return for_each_sealed(first, last, *collection.since.element(), *ts, visit);
   }
 
-  // The snapshot form of the state (MemoryStashImage), and back.
+  // The snapshot form of the state (MemoryStashImage).
   MemoryStashImage image() const;
-  void load(const MemoryStashImage& image);
+
+  // What MemoryStash::Loader builds the state with (its preconditions).
+  void load_collection(std::string name, Frontier since, Frontier upper) {
+    ids_.emplace(std::move(name), collections_.size() + 1);
+    Collection& c = collections_.emplace_back();
+    c.since = since;
+    c.upper = upper;
+  }
+  void load_update(std::string_view key, std::string_view value, Timestamp time, Diff diff) {
+    collections_.back().add({key, value, time}, diff);
+  }
 
  private:
   // Handle ids are 1-based positions in collections_; collections are never
@@ -344,10 +354,33 @@ class MemoryStash::State {
 };
 
 MemoryStash::MemoryStash() : state_(std::make_unique<State>()) {}
-MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash() {
-  state_->load(image);
+MemoryStash::MemoryStash(std::unique_ptr<State> state) : state_(std::move(state)) {}
+MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash(std::unique_ptr<State>()) {
+  Loader loader;
+  for (const MemoryStashImage::Collection& c : image.collections) {
+    loader.add_collection(c.name, c.since, c.upper);
+    for (const Update& u : c.updates) loader.add(u.key, u.value, u.time, u.diff);
+  }
+  state_ = std::move(loader.state_);
 }
 MemoryStash::~MemoryStash() = default;
+
+MemoryStash::Loader::Loader() : state_(std::make_unique<State>()) {}
+MemoryStash::Loader::~Loader() = default;
+
+void MemoryStash::Loader::add_collection(std::string name, Frontier since, Frontier upper) {
+  state_->load_collection(std::move(name), since, upper);
+}
+
+// image() lists rows in order: each one lands at the end, in constant time.
+void MemoryStash::Loader::add(std::string_view key, std::string_view value, Timestamp time,
+                              Diff diff) {
+  state_->load_update(key, value, time, diff);
+}
+
+std::unique_ptr<MemoryStash> MemoryStash::Loader::finish() {
+  return std::unique_ptr<MemoryStash>(new MemoryStash(std::move(state_)));
+}
 
 MemoryStashImage MemoryStash::image() {
   MutexLock lock(mutex_);
@@ -376,17 +409,6 @@ MemoryStashImage MemoryStash::State::image() const {
     }
   }
   return out;
-}
-
-void MemoryStash::State::load(const MemoryStashImage& image) {
-  for (const MemoryStashImage::Collection& from : image.collections) {
-    ids_.emplace(from.name, collections_.size() + 1);
-    Collection& to = collections_.emplace_back();
-    to.since = from.since;
-    to.upper = from.upper;
-    // image() lists rows in order: each one lands at the end, in constant time.
-    for (const Update& u : from.updates) to.add({u.key, u.value, u.time}, u.diff);
-  }
 }
 
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {

@@ -151,6 +151,13 @@ class DurableMemoryStash final : public Stash {
   Result<Frontier> upper(CollectionHandle c) override;
   Status append(std::span<const AppendBatch> batches) override;
 
+  // The peeks go straight to the model's one-pass versions (memory_stash.h)
+  // rather than stash.cc's generic ones, which would materialise iter first.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override;
+
   // Subscriptions (stash.h, subscribe) are in-process only: they wake on the
   // condition variable of the MemoryStash inside (notified under its lock as
   // a seal or append moves an upper), never by polling. One process owns the
