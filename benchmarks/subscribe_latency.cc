@@ -26,7 +26,7 @@
 //                   again with --writer), the subscriber here on a
 //                   read-only open.
 // PostgreSQL subjects run when STASH_TEST_POSTGRES_URL is set (a fresh
-// schema each). Counters per subject S: S.p50, S.p99 (seconds, seal
+// schema each; under CI=true it must be). Counters per subject S: S.p50, S.p99 (seconds, seal
 // acknowledged to delivery), S.seal_p50, S.r0.. (median per round), S.items.
 // STASH_BENCH_SMOKE=1: one round of two samples per subject (the ctest);
 // STASH_BENCH_SUBJECTS=RE only the subjects matching RE; STASH_BENCH_ROUNDS.
@@ -40,6 +40,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -382,7 +384,13 @@ std::vector<Named> subjects() {
                    });
                  }});
   const std::string url = config().postgres_url;
-  if (!url.empty()) {
+  if (url.empty()) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") {
+      die("postgres subjects", "STASH_TEST_POSTGRES_URL unset under CI=true (run via bash ci/with-postgres)");
+    }
+    std::fprintf(stderr, "subscribe_latency_bench: PostgreSQL NOT RUN: STASH_TEST_POSTGRES_URL unset\n");
+  } else {
     all.push_back({"postgres", [url] {
                      return std::make_unique<InProcess>(
                          must(PostgresStash::open(url, pg_schema(fresh_schema(), false)), "open"),

@@ -62,18 +62,29 @@ constexpr auto kMaxRecheck = std::chrono::milliseconds(1);
 // wake-up. Its watches (one per directory waited on, added again on each
 // wait, which returns the existing one) stay too; events that arrive between
 // waits are drained at the start of the next wait.
+// A child forked after its parent waited inherits the parent's instance (the
+// same open file description: each would drain the other's events), so a
+// thread in another process than the one that made the instance makes its own.
 class ThreadInotify {
  public:
-  ThreadInotify() : fd_(inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
+  ThreadInotify() = default;
   ~ThreadInotify() {
     if (fd_ >= 0) close(fd_);
   }
   ThreadInotify(const ThreadInotify&) = delete;
   ThreadInotify& operator=(const ThreadInotify&) = delete;
-  int fd() const { return fd_; }
+  int fd() {
+    if (fd_ < 0 || pid_ != getpid()) {
+      if (fd_ >= 0) close(fd_);
+      fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+      pid_ = getpid();
+    }
+    return fd_;
+  }
 
  private:
-  int fd_;
+  int fd_ = -1;
+  pid_t pid_ = 0;
 };
 
 int thread_inotify() {
