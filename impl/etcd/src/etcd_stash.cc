@@ -21,20 +21,27 @@ Error corrupt(const std::string& what) {
   return Error(ErrorCode::kCorruption, "etcd: " + what + " does not decode (not written by this library?)");
 }
 
+// One consolidated (key, value, time) and its exact sum.
+struct Group {
+  Bytes key;
+  Bytes value;
+  Timestamp time;
+  ExactDiff sum;
+};
+
 // A collection's frontiers and contents (all of them, or one key's), read at
 // one revision.
 struct Contents {
   Meta meta;
-  std::vector<Update> updates;  // consolidated, sorted, times advanced to since
+  std::vector<Group> groups;  // consolidated, sorted, times advanced to since
 };
 
-// The consolidated updates of a snapshot's base and log ranges. `since` must
+// The consolidated groups of a snapshot's base and log ranges. `since` must
 // not be {}.
-Result<std::vector<Update>> consolidated(const etcd::Keys& keys, CollectionHandle c,
-                                         const Frontier& since,
-                                         const etcdserverpb::RangeResponse& base,
-                                         const etcdserverpb::RangeResponse& log,
-                                         const Bytes* only) {
+Result<std::vector<Group>> consolidated(const etcd::Keys& keys, CollectionHandle c,
+                                        const Frontier& since,
+                                        const etcdserverpb::RangeResponse& base,
+                                        const etcdserverpb::RangeResponse& log, const Bytes* only) {
   const Timestamp s = *since.element();
   std::map<std::tuple<Bytes, Bytes, Timestamp>, ExactDiff> sums;
   for (const auto& kv : base.kvs()) {
@@ -51,12 +58,21 @@ Result<std::vector<Update>> consolidated(const etcd::Keys& keys, CollectionHandl
       sums[{std::move(u.key), std::move(u.value), std::max(u.time, s)}] += u.diff;
     }
   }
-  std::vector<Update> out;
+  std::vector<Group> out;
   out.reserve(sums.size());
   for (auto& [kvt, sum] : sums) {
-    if (sum == 0) continue;
-    if (!fits_in_diff(sum)) return std::unexpected(rules::diff_out_of_range(c));
-    out.push_back({std::get<0>(kvt), std::get<1>(kvt), std::get<2>(kvt), static_cast<Diff>(sum)});
+    if (sum != 0) out.push_back({std::get<0>(kvt), std::get<1>(kvt), std::get<2>(kvt), sum});
+  }
+  return out;
+}
+
+// The groups as iter returns them: kOutOfRange if some sum does not fit.
+Result<std::vector<Update>> updates_of(std::vector<Group>& groups, CollectionHandle c) {
+  std::vector<Update> out;
+  out.reserve(groups.size());
+  for (Group& g : groups) {
+    if (!fits_in_diff(g.sum)) return std::unexpected(rules::diff_out_of_range(c));
+    out.push_back({std::move(g.key), std::move(g.value), g.time, static_cast<Diff>(g.sum)});
   }
   return out;
 }
@@ -81,9 +97,9 @@ Result<Contents> contents(EtcdStash::Impl& impl, Call& call, CollectionHandle c,
   if (!meta) return std::unexpected(meta.error());
   Contents out{*meta, {}};
   if (meta->since.is_empty()) return out;
-  auto updates = consolidated(keys, c, meta->since, snap->ranges[1], snap->ranges[2], only);
-  if (!updates) return std::unexpected(updates.error());
-  out.updates = std::move(*updates);
+  auto groups = consolidated(keys, c, meta->since, snap->ranges[1], snap->ranges[2], only);
+  if (!groups) return std::unexpected(groups.error());
+  out.groups = std::move(*groups);
   return out;
 }
 
@@ -191,7 +207,7 @@ Result<std::vector<Update>> EtcdStash::iter(CollectionHandle c) {
     auto got = contents(*impl_, call, c, nullptr);
     if (!got) return std::unexpected(got.error());
     if (auto ok = rules::check_readable(got->meta.since); !ok) return std::unexpected(ok.error());
-    return std::move(got->updates);
+    return updates_of(got->groups, c);
   });
 }
 
@@ -200,8 +216,10 @@ Result<std::vector<ValueUpdate>> EtcdStash::iter_key(CollectionHandle c, const B
     auto got = contents(*impl_, call, c, &key);
     if (!got) return std::unexpected(got.error());
     if (auto ok = rules::check_readable(got->meta.since); !ok) return std::unexpected(ok.error());
+    auto updates = updates_of(got->groups, c);
+    if (!updates) return std::unexpected(updates.error());
     std::vector<ValueUpdate> out;
-    for (Update& u : got->updates) out.push_back({std::move(u.value), u.time, u.diff});
+    for (Update& u : *updates) out.push_back({std::move(u.value), u.time, u.diff});
     return out;
   });
 }
@@ -293,7 +311,10 @@ Result<std::vector<PeekEntry>> EtcdStash::peek(CollectionHandle c) {
     if (!got) return std::unexpected(got.error());
     auto ts = rules::peek_timestamp(c, got->meta.since, got->meta.upper);
     if (!ts) return std::unexpected(ts.error());
-    return rules::peek_of(c, got->updates, *ts);
+    // As the provided peek: iter first (any group out of range fails).
+    auto updates = updates_of(got->groups, c);
+    if (!updates) return std::unexpected(updates.error());
+    return rules::peek_of(c, *updates, *ts);
   });
 }
 
@@ -309,8 +330,10 @@ Result<std::optional<Bytes>> EtcdStash::peek_key_one(CollectionHandle c, const B
     if (!got) return std::unexpected(got.error());
     auto ts = rules::peek_timestamp(c, got->meta.since, got->meta.upper);
     if (!ts) return std::unexpected(ts.error());
+    auto updates = updates_of(got->groups, c);  // as iter_key: all must fit
+    if (!updates) return std::unexpected(updates.error());
     std::vector<ValueUpdate> of_key;
-    for (Update& u : got->updates) of_key.push_back({std::move(u.value), u.time, u.diff});
+    for (Update& u : *updates) of_key.push_back({std::move(u.value), u.time, u.diff});
     return rules::peek_key_one_of(c, of_key, *ts);
   });
 }

@@ -56,6 +56,14 @@ namespace {
 // etcd counts its limit on the raft request that wraps the Txn; leave room.
 constexpr std::size_t kRaftOverheadBytes = 1024;
 
+// A request the server refused as such: kInvalidArgument, except a full
+// cluster (etcd's NOSPACE alarm), which is the operator's to fix: kIoError.
+Error refusal(const char* what, const grpc::Status& s, const std::string& why) {
+  const bool full = s.error_message().find("database space exceeded") != std::string::npos;
+  return Error(full ? ErrorCode::kIoError : ErrorCode::kInvalidArgument,
+               "etcd: " + std::string(what) + ": " + why);
+}
+
 bool same_writer(const Fence& a, const Fence& b) { return a.epoch == b.epoch && a.nonce == b.nonce; }
 
 Fence with_txn(Fence f, std::int64_t txn) {
@@ -131,9 +139,7 @@ Result<Snapshot> Call::read(std::vector<RequestOp> ops) {
       return out;
     }
     const std::string why = describe(s, impl_.client_->current_endpoint());
-    if (classify(s) == Failure::kRefused) {
-      return fail(ErrorCode::kInvalidArgument, "etcd: " + std::string(what_) + ": " + why);
-    }
+    if (classify(s) == Failure::kRefused) return std::unexpected(refusal(what_, s, why));
     if (!backoff()) return std::unexpected(gave_up(why));
   }
 }
@@ -234,7 +240,7 @@ Result<std::int64_t> Call::commit(const Write& w) {
         s.error_message().find("too many operations") != std::string::npos) {
       return fail(ErrorCode::kInvalidArgument, too_large(request, ops).message() + " (" + why + ")");
     }
-    return fail(ErrorCode::kInvalidArgument, "etcd: " + std::string(what_) + ": " + why);
+    return std::unexpected(refusal(what_, s, why));
   }
   // The request may have reached the leader and may still apply: learn
   // whether it did, and make sure it cannot later, before anything else.
