@@ -1,5 +1,5 @@
 // Mutants of defects found in the etcd backend (issue #16).
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
 

@@ -129,6 +129,7 @@ Status Folder::fold(std::span<const Unit> units) {
   for (const Unit& u : units) user_keys.insert(u.key), touched.insert(u.chunk);
   // The current base values of the keys.
   std::vector<etcd::RequestOp> reads;
+  reads.reserve(user_keys.size());
   for (const Bytes& k : user_keys) reads.push_back(etcd::range_op(keys.base(c_.id, k)));
   auto snap = call_.read(std::move(reads));
   if (!snap) return std::unexpected(snap.error());

@@ -14,7 +14,6 @@ namespace {
 using etcd::Cached;
 using etcd::Call;
 using etcd::Meta;
-using etcd::Snapshot;
 using etcd::Write;
 
 Error corrupt(const std::string& what) {

@@ -140,7 +140,7 @@ Result<std::optional<Fence>> Opener::step(const Found& found) {
   }
   if (o_.read_only) return std::optional<Fence>();
   // A previous attempt of ours may have landed with its reply lost.
-  if (found.fence && found.fence->nonce == nonce_) return std::optional<Fence>(*found.fence);
+  if (found.fence && found.fence->nonce == nonce_) return found.fence;
   Fence mine;
   mine.nonce = nonce_;
   etcdserverpb::TxnRequest r;

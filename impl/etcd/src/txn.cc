@@ -159,6 +159,7 @@ Result<std::map<std::int64_t, std::optional<Cached>>> Call::frontiers(
   }
   if (missing.empty() && impl_.token_) return out;
   std::vector<RequestOp> ops;
+  ops.reserve(missing.size());
   for (std::int64_t id : missing) ops.push_back(range_op(impl_.keys_.meta(id)));
   // Even with every frontier cached, a read-only handle has nothing to go
   // on: it never caches. (A writer's cache is exact while it is unfenced.)

@@ -89,7 +89,7 @@ struct SchemeInfo {
 };
 std::span<const SchemeInfo> schemes();
 
-// "memory:, sqlite:, postgres:": for error messages.
+// "memory:, sqlite:, postgres:, etcd:": for error messages.
 std::string known_schemes();
 
 }  // namespace stash
