@@ -50,7 +50,7 @@ TEST_F(OpenTest, MalformedUrlsAreInvalidArgumentAndMakeNothing) {
   expect_invalid("memory", "not a URL");
   expect_invalid("/var/lib/x.stash", "not a URL");
   expect_invalid(":x", "empty scheme");
-  expect_invalid("nosuch:x", "unknown scheme \"nosuch:\"; known schemes: memory:, sqlite:, postgres:");
+  expect_invalid("nosuch:x", "unknown scheme \"nosuch:\"; known schemes: memory:, sqlite:, postgres:, etcd:");
   expect_invalid("Memory:", "lowercase");
   expect_invalid("sql ite:x", "lowercase");
   expect_invalid(" memory:", "whitespace");
@@ -188,7 +188,7 @@ TEST_F(OpenTest, PostgresSchemaFromTheDsn) {
   const char* server = std::getenv("STASH_TEST_POSTGRES_URL");
   if (server == nullptr || *server == '\0') {
     const char* ci = std::getenv("CI");
-    if (ci != nullptr && std::string(ci) != "" && std::string(ci) != "false") {
+    if (ci != nullptr && !std::string(ci).empty() && std::string(ci) != "false") {
       FAIL() << "STASH_TEST_POSTGRES_URL unset under CI=true (run via bash ci/with-postgres)";
     }
     GTEST_SKIP() << "STASH_TEST_POSTGRES_URL unset (run via bash ci/with-postgres)";
@@ -205,11 +205,30 @@ TEST_F(OpenTest, PostgresSchemaFromTheDsn) {
 }
 #endif
 
+#if STASH_HAVE_ETCD
+TEST_F(OpenTest, EtcdNeedsEndpoints) {
+  expect_invalid("etcd:", "needs at least one endpoint");
+  expect_invalid("etcd:/app", "needs at least one endpoint");
+  expect_invalid("etcd:h:1,", "a trailing comma");
+  expect_invalid("etcd:h:1?nope=1", "unknown etcd option \"nope\"");
+  expect_invalid("etcd:h:1?max_txn_ops=many", "max_txn_ops must be an integer");
+  expect_invalid("etcd:h:99999", "port must be 1-65535");
+  expect_invalid("etcd:nohost", "is not host:port");
+}
+#else
+TEST_F(OpenTest, EtcdLeftOutSaysWhichOption) {
+  auto opened = open("etcd:127.0.0.1:2379");
+  ASSERT_FALSE(opened.has_value());
+  EXPECT_EQ(opened.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(opened.error().message().find("STASH_WITH_ETCD=OFF"), std::string::npos);
+}
+#endif
+
 TEST(OpenSchemes, ListsEveryScheme) {
   std::string names;
   for (const SchemeInfo& s : schemes()) names += std::string(s.name) + ",";
-  EXPECT_EQ(names, "memory,sqlite,postgres,");
-  EXPECT_EQ(known_schemes(), "memory:, sqlite:, postgres:");
+  EXPECT_EQ(names, "memory,sqlite,postgres,etcd,");
+  EXPECT_EQ(known_schemes(), "memory:, sqlite:, postgres:, etcd:");
 }
 
 }  // namespace
