@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -66,25 +67,28 @@ bool wait_until(milliseconds bound, Condition done) {
 
 Result<EtcdCluster> EtcdCluster::from_environment() {
   EtcdCluster c;
-  const std::string endpoints = env("STASH_ETCD_ENDPOINTS");
-  c.data_dir_ = env("STASH_ETCD_DATA_DIR");
-  if (endpoints.empty() || c.data_dir_.empty()) {
+  const std::string names = env("STASH_ETCD_MEMBERS");
+  if (env("STASH_ETCD_ENDPOINTS").empty() || names.empty()) {
     return fail(ErrorCode::kInvalidArgument,
-                "STASH_ETCD_ENDPOINTS and STASH_ETCD_DATA_DIR must be set (run via bash "
+                "STASH_ETCD_ENDPOINTS and STASH_ETCD_MEMBERS must be set (run via bash "
                 "ci/with-etcd)");
   }
-  std::stringstream list(endpoints);
-  for (std::string e; std::getline(list, e, ',');) {
-    if (!e.empty()) c.endpoints_.push_back(e);
-  }
-  for (int m = 0; m < c.members(); ++m) {
-    for (const std::string& f : {c.pid_file(m), c.data_dir_ + "/m" + std::to_string(m) + ".start"}) {
-      if (!std::filesystem::exists(f)) {
-        return fail(ErrorCode::kInvalidArgument,
-                    "member " + std::to_string(m) + " of STASH_ETCD_ENDPOINTS=" + endpoints +
-                        " has no " + f + " (STASH_ETCD_DATA_DIR=" + c.data_dir_ + ")");
-      }
+  std::stringstream list(names);
+  for (std::string name; list >> name;) {
+    std::string upper = name;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    Member m{name, env(("STASH_ETCD_" + upper + "_ENDPOINT").c_str()),
+             env(("STASH_ETCD_" + upper + "_PIDFILE").c_str()),
+             env(("STASH_ETCD_" + upper + "_START").c_str())};
+    if (m.endpoint.empty() || m.pid_file.empty() || m.start.empty() ||
+        !std::filesystem::exists(m.pid_file) || !std::filesystem::exists(m.start)) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "member " + name + " of STASH_ETCD_MEMBERS='" + names +
+                      "' needs STASH_ETCD_" + upper + "_ENDPOINT, _PIDFILE and _START naming "
+                      "existing files (got '" + m.endpoint + "', '" + m.pid_file + "', '" +
+                      m.start + "')");
     }
+    c.members_.push_back(std::move(m));
   }
   c.etcdctl_ = env("STASH_ETCDCTL");
   if (c.etcdctl_.empty()) c.etcdctl_ = "etcdctl";
@@ -96,16 +100,12 @@ Result<EtcdCluster> EtcdCluster::from_environment() {
 
 std::string EtcdCluster::endpoint_list() const {
   std::string out;
-  for (const std::string& e : endpoints_) out += (out.empty() ? "" : ",") + e;
+  for (const Member& m : members_) out += (out.empty() ? "" : ",") + m.endpoint;
   return out;
 }
 
-std::string EtcdCluster::pid_file(int m) const {
-  return data_dir_ + "/m" + std::to_string(m) + ".pid";
-}
-
 pid_t EtcdCluster::pid(int m) const {
-  std::ifstream f(pid_file(m));
+  std::ifstream f(members_.at(m).pid_file);
   pid_t p = 0;
   return f >> p ? p : 0;
 }
@@ -127,7 +127,7 @@ std::vector<EtcdCluster::MemberStatus> EtcdCluster::status() const {
     MemberStatus s;
     s.member = m;
     const Output o = run("ETCDCTL_API=3 " + quoted(etcdctl_) + " --endpoints=" +
-                         quoted(endpoints_[m]) +
+                         quoted(endpoint(m)) +
                          " --dial-timeout=1s --command-timeout=1s endpoint status -w json "
                          "2>/dev/null");
     if (o.status == 0) {
@@ -150,7 +150,7 @@ std::string EtcdCluster::describe() const {
   const std::vector<MemberStatus> all = status();
   std::string out;
   for (const MemberStatus& s : all) {
-    out += (out.empty() ? "" : " ") + std::string("m") + std::to_string(s.member);
+    out += (out.empty() ? "" : " ") + name(s.member);
     if (!s.reachable) {
       out += std::string(" (unreachable, process ") + (running(s.member) ? "running" : "gone") + ")";
       continue;
@@ -188,14 +188,13 @@ Result<int> EtcdCluster::follower() const {
 
 Status EtcdCluster::kill(int m) {
   const pid_t p = pid(m);
-  if (p <= 0) return fail(ErrorCode::kInternal, "no pid for member " + std::to_string(m));
+  if (p <= 0) return fail(ErrorCode::kInternal, "no pid for member " + name(m));
   if (::kill(p, SIGKILL) != 0 && errno != ESRCH) {
-    return fail(ErrorCode::kInternal, "kill -9 " + std::to_string(p) + " (member " +
-                                          std::to_string(m) + "): " + std::strerror(errno));
+    return fail(ErrorCode::kInternal, "kill -9 " + std::to_string(p) + " (member " + name(m) + "): " + std::strerror(errno));
   }
   paused_.erase(m);
   if (!wait_until(milliseconds(5000), [&] { return !running(m); })) {
-    return fail(ErrorCode::kInternal, "member " + std::to_string(m) + " (pid " +
+    return fail(ErrorCode::kInternal, "member " + name(m) + " (pid " +
                                           std::to_string(p) + ") still runs 5 s after kill -9");
   }
   return {};
@@ -204,7 +203,7 @@ Status EtcdCluster::kill(int m) {
 Status EtcdCluster::pause(int m) {
   const pid_t p = pid(m);
   if (p <= 0 || ::kill(p, SIGSTOP) != 0) {
-    return fail(ErrorCode::kInternal, "SIGSTOP of member " + std::to_string(m) + " (pid " +
+    return fail(ErrorCode::kInternal, "SIGSTOP of member " + name(m) + " (pid " +
                                           std::to_string(p) + "): " + std::strerror(errno));
   }
   paused_.insert(m);
@@ -214,7 +213,7 @@ Status EtcdCluster::pause(int m) {
 Status EtcdCluster::resume(int m) {
   const pid_t p = pid(m);
   if (p <= 0 || ::kill(p, SIGCONT) != 0) {
-    return fail(ErrorCode::kInternal, "SIGCONT of member " + std::to_string(m) + " (pid " +
+    return fail(ErrorCode::kInternal, "SIGCONT of member " + name(m) + " (pid " +
                                           std::to_string(p) + "): " + std::strerror(errno));
   }
   paused_.erase(m);
@@ -223,18 +222,18 @@ Status EtcdCluster::resume(int m) {
 
 Status EtcdCluster::start(int m) {
   if (running(m)) {
-    return fail(ErrorCode::kInternal, "member " + std::to_string(m) + " is running (pid " +
+    return fail(ErrorCode::kInternal, "member " + name(m) + " is running (pid " +
                                           std::to_string(pid(m)) + "): kill it first");
   }
-  const std::string script = data_dir_ + "/m" + std::to_string(m) + ".start";
+  const std::string& script = members_.at(m).start;
   // The script backgrounds the member with its output in m<i>.log, so
   // nothing of ours stays open in it.
   if (std::system(("bash " + quoted(script) + " </dev/null >/dev/null 2>&1").c_str()) != 0) {
     return fail(ErrorCode::kInternal, script + " failed");
   }
   if (!wait_until(milliseconds(5000), [&] { return running(m); })) {
-    return fail(ErrorCode::kInternal, "member " + std::to_string(m) + " did not start (" + script +
-                                          ", see m" + std::to_string(m) + ".log)");
+    return fail(ErrorCode::kInternal, "member " + name(m) + " did not start (" + script +
+                                          ", see its log)");
   }
   return {};
 }

@@ -4,11 +4,16 @@
 // is healthy again.
 //
 // It reads the cluster from the environment ci/with-etcd exports:
-//   STASH_ETCD_ENDPOINTS  host:port of member 0, 1, ... (comma-separated)
-//   STASH_ETCD_DATA_DIR   m<i>.pid (the running process of member i) and
-//                         m<i>.start (starts member i again) for each member
-//   STASH_ETCDCTL         the etcdctl binary (default: etcdctl on PATH)
-//   STASH_ETCD_ELECTION_TIMEOUT_MS  the members' election timeout
+//   STASH_ETCD_ENDPOINTS        the members' client addresses
+//   STASH_ETCD_MEMBERS          the members' names ("m1 m2 m3"), and for each
+//                               name M (upper case):
+//   STASH_ETCD_<M>_ENDPOINT     its client address, host:port
+//   STASH_ETCD_<M>_PIDFILE      the file holding its pid
+//   STASH_ETCD_<M>_START        the command starting it again
+//   STASH_ETCDCTL               the etcdctl binary (default: etcdctl on PATH)
+//   STASH_ETCD_ELECTION_TIMEOUT_MS  the members' election timeout (default
+//                               1000, etcd's)
+// Members are numbered 0, 1, ... in the order of STASH_ETCD_MEMBERS.
 //
 // Member status comes from `etcdctl endpoint status -w json`, one member at
 // a time (a paused or dead member then costs one short timeout and does not
@@ -38,10 +43,11 @@ class EtcdCluster {
   // when one is missing or the files it names are not there.
   static Result<EtcdCluster> from_environment();
 
-  int members() const { return static_cast<int>(endpoints_.size()); }
+  int members() const { return static_cast<int>(members_.size()); }
+  const std::string& name(int member) const { return members_.at(member).name; }
   // "127.0.0.1:p0,127.0.0.1:p1,...": what an etcd: URL lists.
   std::string endpoint_list() const;
-  const std::string& endpoint(int member) const { return endpoints_.at(member); }
+  const std::string& endpoint(int member) const { return members_.at(member).endpoint; }
   std::chrono::milliseconds election_timeout() const { return election_timeout_; }
 
   // What one member says about itself. `reachable` is false when it did not
@@ -68,7 +74,7 @@ class EtcdCluster {
   // SIGSTOP / SIGCONT of member `m`'s process.
   Status pause(int m);
   Status resume(int m);
-  // Starts member `m` again (m<i>.start) on its data directory; it must be
+  // Starts member `m` again (its start command) on its data; it must be
   // down. Returns once the new process exists, not once it serves.
   Status start(int m);
   // Every member killed, then every member started.
@@ -96,10 +102,14 @@ class EtcdCluster {
 
  private:
   EtcdCluster() = default;
-  std::string pid_file(int m) const;
 
-  std::vector<std::string> endpoints_;
-  std::string data_dir_;
+  struct Member {
+    std::string name;
+    std::string endpoint;
+    std::string pid_file;
+    std::string start;
+  };
+  std::vector<Member> members_;
   std::string etcdctl_;
   std::chrono::milliseconds election_timeout_{1000};
   std::set<int> paused_;
