@@ -82,11 +82,11 @@ Result<EtcdCluster> EtcdCluster::from_environment() {
              env(("STASH_ETCD_" + upper + "_START").c_str())};
     if (m.endpoint.empty() || m.pid_file.empty() || m.start.empty() ||
         !std::filesystem::exists(m.pid_file) || !std::filesystem::exists(m.start)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "member " + name + " of STASH_ETCD_MEMBERS='" + names +
-                      "' needs STASH_ETCD_" + upper + "_ENDPOINT, _PIDFILE and _START naming "
-                      "existing files (got '" + m.endpoint + "', '" + m.pid_file + "', '" +
-                      m.start + "')");
+      std::string why = "member " + name;
+      why += " of STASH_ETCD_MEMBERS='" + names + "' needs STASH_ETCD_" + upper;
+      why += "_ENDPOINT, _PIDFILE and _START naming existing files (got '" + m.endpoint;
+      why += "', '" + m.pid_file + "', '" + m.start + "')";
+      return fail(ErrorCode::kInvalidArgument, why);
     }
     c.members_.push_back(std::move(m));
   }

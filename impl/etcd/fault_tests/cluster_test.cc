@@ -88,6 +88,7 @@ TEST_F(ClusterTest, PausedMemberStopsAnsweringUntilResumed) {
 TEST_F(ClusterTest, RestartingEveryMemberKeepsTheData) {
   ASSERT_TRUE(cluster().etcdctl("put fixture-restart kept"));
   std::vector<pid_t> before;
+  before.reserve(static_cast<std::size_t>(cluster().members()));
   for (int m = 0; m < cluster().members(); ++m) before.push_back(cluster().pid(m));
   ASSERT_TRUE(cluster().restart_all());
   for (int m = 0; m < cluster().members(); ++m) EXPECT_NE(cluster().pid(m), before[m]);

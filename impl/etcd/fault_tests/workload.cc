@@ -68,6 +68,7 @@ kit::Call as_kit_call(const Workload::Call& c) {
       return kit::UpdateOp{0, Update{c.keys[0], kValue, 0, 1}};
     case Workload::Call::kUpdateMany: {
       std::vector<Update> entries;
+      entries.reserve(c.keys.size());
       for (const Bytes& k : c.keys) entries.push_back(Update{k, kValue, 0, 1});
       return kit::UpdateManyOp{0, std::move(entries)};
     }

@@ -18,7 +18,7 @@ using std::chrono::milliseconds;
 
 // Runs the workload until 150 writes are acknowledged and checks it,
 // reading back through `reader` (default: `s` itself).
-WorkloadReport run(std::shared_ptr<Stash> s, Stash* reader = nullptr) {
+WorkloadReport run(const std::shared_ptr<Stash>& s, Stash* reader = nullptr) {
   Workload w(s, {.threads = 3, .calls_per_window = 12, .seed = 7});
   w.start();
   EXPECT_TRUE(w.wait_for_progress(150, milliseconds(20'000)));
