@@ -83,9 +83,13 @@ Result<EtcdCluster> EtcdCluster::from_environment() {
     if (m.endpoint.empty() || m.pid_file.empty() || m.start.empty() ||
         !std::filesystem::exists(m.pid_file) || !std::filesystem::exists(m.start)) {
       std::string why = "member " + name;
-      why += " of STASH_ETCD_MEMBERS='" + names + "' needs STASH_ETCD_" + upper;
-      why += "_ENDPOINT, _PIDFILE and _START naming existing files (got '" + m.endpoint;
-      why += "', '" + m.pid_file + "', '" + m.start + "')";
+      for (const std::string& part :
+           {std::string(" of STASH_ETCD_MEMBERS='"), names, std::string("' needs STASH_ETCD_"),
+            upper, std::string("_ENDPOINT, _PIDFILE and _START naming existing files (got '"),
+            m.endpoint, std::string("', '"), m.pid_file, std::string("', '"), m.start,
+            std::string("')")}) {
+        why += part;
+      }
       return fail(ErrorCode::kInvalidArgument, why);
     }
     c.members_.push_back(std::move(m));
