@@ -16,6 +16,9 @@
 #if STASH_HAVE_POSTGRES
 #include "stash/postgres_stash.h"
 #endif
+#if STASH_HAVE_ETCD
+#include "stash/etcd_stash.h"
+#endif
 
 namespace stash {
 namespace {
@@ -135,6 +138,17 @@ Result<std::unique_ptr<Stash>> open_postgres(std::string_view url, std::string_v
 }
 #endif
 
+#if STASH_HAVE_ETCD
+Result<std::unique_ptr<Stash>> open_etcd(std::string_view, std::string_view location,
+                                         const OpenOptions& options) {
+  auto etcd = parse_etcd_location(location);
+  if (!etcd) return std::unexpected(etcd.error());
+  etcd->read_only = options.read_only;
+  etcd->create_if_missing = options.create_if_missing;
+  return as_stash(EtcdStash::open(*etcd));
+}
+#endif
+
 constexpr std::array kSchemes = {
     Scheme{{"memory",
             "memory:          a new MemoryStash (in memory only)\n"
@@ -157,6 +171,14 @@ constexpr std::array kSchemes = {
 #else
     Scheme{{"postgres", "postgres:DSN     (not in this build: STASH_WITH_POSTGRES=OFF)", false},
            nullptr, "STASH_WITH_POSTGRES=OFF"},
+#endif
+#if STASH_HAVE_ETCD
+    Scheme{{"etcd", "etcd:H:P,H:P/PFX an EtcdStash under key prefix /PFX/ of the etcd cluster at H:P,...",
+            true},
+           open_etcd, ""},
+#else
+    Scheme{{"etcd", "etcd:H:P,...     (not in this build: STASH_WITH_ETCD=OFF)", false},
+           nullptr, "STASH_WITH_ETCD=OFF"},
 #endif
 };
 

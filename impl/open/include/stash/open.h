@@ -26,6 +26,10 @@
 //                        statement_timeout_ms=N        (default 30000)
 //                      as `schema=app` words in keyword form, `?schema=app`
 //                      query parameters in URI form.
+//   etcd:H:P,H:P[/PFX][?OPTS]
+//                      an EtcdStash under key prefix /PFX/ (default
+//                      /stash/) of the etcd cluster whose members are at
+//                      H:P,... (stash/etcd_stash.h lists OPTS).
 //
 // DIR and PATH are taken verbatim up to an optional '?' (so they cannot
 // contain '?': open such paths with the backend's own open()). A URL with

@@ -11,6 +11,9 @@
 #if STASH_HAVE_POSTGRES
 #include "stash/postgres_harness.h"
 #endif
+#if STASH_HAVE_ETCD
+#include "stash/etcd_harness.h"
+#endif
 
 namespace stash::conformance {
 namespace {
@@ -59,6 +62,12 @@ Result<HarnessFactory> postgres(const std::string& url, const std::string& locat
 }
 #endif
 
+#if STASH_HAVE_ETCD
+Result<HarnessFactory> etcd(const std::string&, const std::string& location) {
+  return EtcdHarness::factory(location);
+}
+#endif
+
 constexpr std::array kHarnesses = {
     HarnessScheme{"memory",
                   "memory:          a new MemoryStash per store\n"
@@ -75,6 +84,12 @@ constexpr std::array kHarnesses = {
                   "postgres:DSN     a new schema per store on the PostgreSQL database of "
                   "libpq conninfo DSN",
                   postgres},
+#endif
+#if STASH_HAVE_ETCD
+    HarnessScheme{"etcd",
+                  "etcd:H:P,...[/BASE]  a new key prefix per store under /BASE/ (default "
+                  "/stash-kit/) on the etcd cluster at H:P,...",
+                  etcd},
 #endif
 };
 

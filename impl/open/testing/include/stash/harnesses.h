@@ -10,6 +10,8 @@
 //                 (stash/sqlite_harness.h)
 //   postgres:DSN  a schema per store on the database of libpq connection
 //                 string DSN, dropped afterwards (stash/postgres_harness.h)
+//   etcd:H:P,...[/BASE]  a key prefix per store under /BASE/ on the etcd
+//                 cluster at H:P,..., deleted afterwards (stash/etcd_harness.h)
 //
 // One table (harnesses.cc) maps each scheme to its backend's harness;
 // adding a backend adds one entry there and one in stash::open's table.
