@@ -104,6 +104,7 @@ class EtcdFault : public ::testing::Test {
     ASSERT_TRUE(reader) << reader.error();
     const WorkloadReport r = w.verify(**reader, kHealthy);
     std::printf("[%s] %d round(s): %s\n", fault.c_str(), rounds, r.summary().c_str());
+    for (const std::string& f : r.failures) std::printf("  failed call: %s\n", f.c_str());
     RecordProperty("writes_acked", std::to_string(r.writes_acked));
     RecordProperty("writes_unknown", std::to_string(r.writes_unknown));
     RecordProperty("writes_failed", std::to_string(r.writes_failed));

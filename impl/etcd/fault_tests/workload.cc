@@ -224,6 +224,10 @@ WorkloadReport Workload::verify(Stash& reader, milliseconds read_bound) const {
     std::set<const Call*> applied_unknown;
     for (const Call* c : calls) {
       ++r.calls;
+      if (!c->answer.ok() && r.failures.size() < 12) {
+        r.failures.push_back(std::to_string((c->returned - c->invoked) / 1'000'000) + " ms: " +
+                             c->name());
+      }
       if (!c->write()) {
         ++r.reads;
         if (unavailable(c->answer)) {

@@ -68,6 +68,9 @@ struct WorkloadReport {
   int checker_unknown = 0;            // the checker's bound was hit
   // Every violation found, one line each; empty when all checks passed.
   std::vector<std::string> problems;
+  // The first few calls that failed (kUnavailable, kOutcomeUnknown), with
+  // their durations and messages: what the faults looked like to a caller.
+  std::vector<std::string> failures;
 
   // "writes: 812 acked, 3 unknown (2 applied), 41 failed; reads: ...;
   // histories: 57 checked, 57 linearizable, 0 unknown (bound)".
