@@ -68,7 +68,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "etcd_bench: NOT RUN: STASH_ETCD_ENDPOINTS unset (run via bash ci/with-etcd)\n");
     return under_ci() ? 1 : 77;
   }
-  setenv("STASH_BENCH_MAX_N", "10000", /*overwrite=*/0);  // before config() reads it
+  const char* smoke = std::getenv("STASH_BENCH_SMOKE");
+  if (!smoke || std::string(smoke) != "1") {
+    setenv("STASH_BENCH_MAX_N", "10000", /*overwrite=*/0);  // before config() reads it
+  }
   const Config& cfg = config();
   std::fprintf(stderr, "etcd_bench: cluster %s%s\n", endpoints,
                cfg.smoke ? " (smoke: tiny sizes, 1 call per subject, no measurement)" : "");
