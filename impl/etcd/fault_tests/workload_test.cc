@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 #include "stash/memory_stash.h"
 #include "workload.h"
 
@@ -41,7 +41,7 @@ std::string all(const WorkloadReport& r) {
   return out;
 }
 
-class EveryNth : public mutants::ForwardingStash {
+class EveryNth : public ForwardingStash {
  public:
   using ForwardingStash::ForwardingStash;
 

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace stash {
 
@@ -97,6 +98,15 @@ class [[nodiscard]] Result : public std::expected<T, Error> {
   // value-comparison overload of std::expected would also match).
   friend bool operator==(const Result& a, const Result& b) {
     return static_cast<const Base&>(a) == static_cast<const Base&>(b);
+  }
+  // Result == value (or == std::unexpected) compares as std::expected does;
+  // without this, clang finds the Result == Result overload above (through
+  // an implicit conversion) as good a match as std::expected's, ambiguous.
+  template <typename U>
+    requires(!std::is_same_v<U, Result>) &&
+            requires(const Base& base, const U& other) { base == other; }
+  friend bool operator==(const Result& a, const U& other) {
+    return static_cast<const Base&>(a) == other;
   }
 };
 
