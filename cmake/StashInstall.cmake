@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 
 get_property(STASH_INSTALLED_LIBRARIES GLOBAL PROPERTY STASH_INSTALLED_LIBRARIES)
 # What the package config must find again for the installed targets.
-foreach(lib stash_sqlite stash_postgres stash_conformance stash_conformance_gtest)
+foreach(lib stash_sqlite stash_postgres stash_etcd stash_conformance stash_conformance_gtest)
   string(TOUPPER ${lib} upper)
   if(${lib} IN_LIST STASH_INSTALLED_LIBRARIES)
     set(${upper}_INSTALLED ON)
@@ -29,7 +29,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/stashConfig.cmake
 # stash.pc: stash::open and every backend of this build (not the kit). The
 # libraries are static, so their dependencies are public.
 set(STASH_PC_LIBS "")
-foreach(lib stash_open stash_sqlite stash_postgres stash_durable_memory stash_model)
+foreach(lib stash_open stash_sqlite stash_postgres stash_etcd stash_durable_memory stash_model)
   if(lib IN_LIST STASH_INSTALLED_LIBRARIES)
     string(APPEND STASH_PC_LIBS " -l${lib}")
   endif()
@@ -40,6 +40,9 @@ if(STASH_SQLITE_INSTALLED)
 endif()
 if(STASH_POSTGRES_INSTALLED)
   string(APPEND STASH_PC_REQUIRES " libpq")
+endif()
+if(STASH_ETCD_INSTALLED)  # stash_etcd links gRPC C++ and protobuf
+  string(APPEND STASH_PC_REQUIRES " grpc++ protobuf")
 endif()
 file(RELATIVE_PATH STASH_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(cmake/stash.pc.in ${CMAKE_CURRENT_BINARY_DIR}/stash.pc @ONLY)

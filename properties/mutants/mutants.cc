@@ -8,7 +8,7 @@ namespace stash::mutants {
 std::vector<Mutant> all_mutants() {
   std::vector<Mutant> out;
   for (auto group : {read_mutants, write_mutants, frontier_mutants, data_mutants, scale_mutants,
-                     postgres_mutants, collections_mutants}) {
+                     postgres_mutants, collections_mutants, etcd_mutants}) {
     for (Mutant& m : group()) out.push_back(std::move(m));
   }
   return out;

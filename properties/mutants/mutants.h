@@ -46,6 +46,8 @@ std::vector<Mutant> subscribe_mutants();
 
 // Defects found in the PostgreSQL backend (mutants_postgres.cc).
 std::vector<Mutant> postgres_mutants();
+// Defects found in the etcd backend (mutants_etcd.cc).
+std::vector<Mutant> etcd_mutants();
 std::vector<Mutant> collections_mutants();  // mutants_collections.cc
 
 // A broken backend that is right one call at a time and wrong only when calls

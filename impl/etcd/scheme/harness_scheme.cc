@@ -1,4 +1,5 @@
-// `stash check etcd:H:P,...[/BASE]` (registered in impl/open/CMakeLists.txt).
+// `stash check etcd:H:P,...[/BASE][?OPTIONS]` (registered in
+// impl/open/CMakeLists.txt).
 #include "harness_scheme.h"
 #include "stash/etcd_harness.h"
 

@@ -1,4 +1,5 @@
-// stash::open's `etcd:` scheme (registered in impl/open/CMakeLists.txt).
+// stash::open's `etcd:` scheme (registered in impl/open/CMakeLists.txt):
+// etcd:HOST:PORT[,HOST:PORT...][/PREFIX][?OPTIONS] (stash/etcd_stash.h).
 #include "scheme.h"
 #include "stash/etcd_stash.h"
 

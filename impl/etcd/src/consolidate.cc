@@ -11,8 +11,10 @@
 // and base key as read) make it fail, and the call plan again, if anything
 // changed meanwhile. A pair too large for one transaction on its own stays
 // in the log (still read correctly).
+#include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "etcd_stash_impl.h"
 #include "stash/rules.h"
@@ -98,8 +100,9 @@ Status Folder::run() {
     chunks_[kv.key()] = Chunk{std::move(*entries), kv.mod_revision()};
   }
   // By user key, so that a key's pairs share transactions (one base put).
-  std::stable_sort(units.begin(), units.end(),
-                   [](const Unit& a, const Unit& b) { return a.key < b.key; });
+  std::sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) {
+    return std::tie(a.key, a.chunk) < std::tie(b.key, b.chunk);
+  });
   const auto max_ops = static_cast<std::size_t>(impl_.options().max_txn_ops);
   std::size_t begin = 0;
   while (begin < units.size() && !stop_) {

@@ -76,6 +76,7 @@ class EtcdStash::Impl {
       : options_(std::move(options)),
         client_(std::move(client)),
         keys_(options_.prefix),
+        writer_(token.has_value()),
         token_(std::move(token)),
         compacted_(revision) {}
 
@@ -86,7 +87,7 @@ class EtcdStash::Impl {
 
   const EtcdOptions& options() const { return options_; }
   const etcd::Keys& keys() const { return keys_; }
-  bool writer() const { return token_.has_value(); }
+  bool writer() const { return writer_; }
   etcd::Client& client() { return *client_; }
 
  private:
@@ -98,6 +99,7 @@ class EtcdStash::Impl {
   const EtcdOptions options_;
   const std::unique_ptr<etcd::Client> client_;
   const etcd::Keys keys_;
+  const bool writer_;  // opened to write (token_ is set)
   Mutex mutex_;
   // This writer's fence; its txn is the counter value the fence key holds
   // now (as far as this writer knows). nullopt: read-only.

@@ -208,7 +208,7 @@ Result<std::int64_t> Call::commit(const Write& w) {
   // Whatever happens next, the cache may be wrong until this call succeeds.
   auto cache = std::move(impl_.cache_);
   impl_.cache_.clear();
-  auto keep_cache = [&](std::int64_t revision) {
+  auto keep_cache = [&](std::int64_t revision) STASH_NO_THREAD_SAFETY_ANALYSIS {
     impl_.cache_ = std::move(cache);
     for (const auto& [id, meta] : w.metas) impl_.cache_[id] = Cached{meta, revision};
   };

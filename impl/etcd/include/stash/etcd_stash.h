@@ -204,6 +204,14 @@ class EtcdStash final : public Stash {
   Status seal_batch(std::span<const FrontierRequest> seals) override;
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
 
+  // Wakes on the change itself: reads upper, then watches the collection's
+  // frontier key (etcd Watch) from the revision after that read, so a seal
+  // committed in between is seen too; returns at the first event or at
+  // `deadline`. Subscriptions (Stash::subscribe) wait through it. The
+  // object's other calls are not held up while it waits.
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
+
   class Impl;  // src/etcd_stash_impl.h
 
  private:

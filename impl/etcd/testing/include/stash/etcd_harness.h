@@ -7,7 +7,8 @@
 // backend's conformance test and by `stash check etcd:...`.
 //
 // Not declared: crash. A cluster member's power loss is the fault tests'
-// business (impl/etcd/fault_tests/); the kit's crash area needs a store
+// business (the etcd fault tests kill, pause and restart members); the
+// kit's crash area needs a store
 // that loses unsynced writes on demand, which a replicated store does not.
 #ifndef STASH_ETCD_HARNESS_H_
 #define STASH_ETCD_HARNESS_H_
