@@ -60,13 +60,16 @@ std::int64_t n_entries() {
 }
 
 std::string dir() {
-  static const std::string d = [] {
+  // Never destroyed: the exit handler below runs after static destructors.
+  static const std::string& d = *new std::string([] {
     const char* v = std::getenv("STASH_SQLITE_BENCH_DIR");
     std::string base = v != nullptr && *v != '\0' ? v : std::filesystem::temp_directory_path().string();
     std::string pattern = base + "/sqlite_vs_raw_XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) die("mkdtemp");
+    // A run at 1M leaves a few hundred MB: never keep them.
+    std::atexit([] { std::filesystem::remove_all(dir()); });
     return pattern;
-  }();
+  }());
   return d;
 }
 

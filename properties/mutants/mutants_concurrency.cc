@@ -43,7 +43,7 @@ struct NothingShared {};
 class Correct : public ForwardingStash {
  public:
   using Shared = NothingShared;
-  Correct(std::unique_ptr<Stash> inner, std::shared_ptr<Shared>)
+  Correct(std::unique_ptr<Stash> inner, const std::shared_ptr<Shared>& /*unused*/)
       : ForwardingStash(std::move(inner)) {}
 };
 
@@ -117,7 +117,7 @@ class UnlockedReadModifyWrite : public DerivedStash {
 class TornBatch : public DerivedStash {
  public:
   using Shared = NothingShared;
-  TornBatch(std::unique_ptr<Stash> inner, std::shared_ptr<Shared>)
+  TornBatch(std::unique_ptr<Stash> inner, const std::shared_ptr<Shared>& /*unused*/)
       : DerivedStash(std::move(inner)) {}
   Status update_many(CollectionHandle c, std::span<const Update> entries) override {
     auto upper = inner().upper(c);
@@ -139,7 +139,7 @@ class TornBatch : public DerivedStash {
 class SplitPeek : public ForwardingStash {
  public:
   using Shared = NothingShared;
-  SplitPeek(std::unique_ptr<Stash> inner, std::shared_ptr<Shared>)
+  SplitPeek(std::unique_ptr<Stash> inner, const std::shared_ptr<Shared>& /*unused*/)
       : ForwardingStash(std::move(inner)) {}
   Result<std::vector<PeekEntry>> peek(CollectionHandle c) override {
     auto data = inner().iter(c);
@@ -187,7 +187,7 @@ class RacyUpperCache : public DerivedStash {
     if (auto ok = inner().seal(c, f); !ok) return ok;
     window();
     MutexLock lock(cache_->mutex);
-    cache_->upper[c.id] = std::move(f);
+    cache_->upper[c.id] = f;
     return {};
   }
   Status append(std::span<const AppendBatch> batches) override {
@@ -297,7 +297,7 @@ class Fenced : public ForwardingStash {
 class StaleObjectCache : public DerivedStash {
  public:
   using Shared = NothingShared;
-  StaleObjectCache(std::unique_ptr<Stash> inner, std::shared_ptr<Shared>)
+  StaleObjectCache(std::unique_ptr<Stash> inner, const std::shared_ptr<Shared>& /*unused*/)
       : DerivedStash(std::move(inner)) {}
   Result<Frontier> upper(CollectionHandle c) override {
     MutexLock lock(mutex_);
@@ -309,7 +309,7 @@ class StaleObjectCache : public DerivedStash {
   Status seal(CollectionHandle c, Frontier f) override {
     MutexLock lock(mutex_);
     if (auto ok = inner().seal(c, f); !ok) return ok;
-    upper_[c.id] = std::move(f);
+    upper_[c.id] = f;
     return {};
   }
 

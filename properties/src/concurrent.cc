@@ -128,6 +128,7 @@ Result<Recording> record(const Backend& backend, std::uint64_t seed, int index,
     return thread % 2;
   };
   std::vector<std::vector<Call>> plans;
+  plans.reserve(shape.threads);
   for (int t = 0; t < shape.threads; ++t) {
     plans.push_back(plan(seed + 7919 * static_cast<std::uint64_t>(t + 1), shape.calls_per_thread));
   }
@@ -140,6 +141,7 @@ Result<Recording> record(const Backend& backend, std::uint64_t seed, int index,
   std::vector<std::string> harness_error(shape.threads);
   std::latch start(shape.threads);
   std::vector<std::thread> threads;
+  threads.reserve(shape.threads);
   for (int t = 0; t < shape.threads; ++t) {
     threads.emplace_back([&, t] {
       int object = object_of(t);

@@ -231,7 +231,7 @@ Status DurableMemoryStash::continue_log(const Found& found) {
 // Writes.
 // ----------------------------------------------------------------------------
 
-Error DurableMemoryStash::refuse(std::string why) {
+Error DurableMemoryStash::refuse(const std::string& why) {
   refused_ = Error(ErrorCode::kIoError,
                    "stash in " + dir_ + " refuses writes until reopened: " + why);
   return Error(ErrorCode::kOutcomeUnknown,

@@ -63,7 +63,7 @@ void PayloadReader::expect_end() {
   if (ok() && !rest_.empty()) fail(std::to_string(rest_.size()) + " trailing bytes");
 }
 
-void PayloadReader::fail(std::string what) {
+void PayloadReader::fail(const std::string& what) {
   if (error_) return;
   error_ = "payload byte " + std::to_string(all_.size() - rest_.size()) + ": " + what;
 }

@@ -68,7 +68,7 @@ class PayloadReader {
   void read_bytes(std::string& out);
   // Fails unless the whole payload was read.
   void expect_end();
-  void fail(std::string what);
+  void fail(const std::string& what);
 
   bool ok() const { return !error_.has_value(); }
   // kCorruption "payload byte N: <what>".

@@ -90,7 +90,7 @@ Status DurableMemoryStash::start_log(std::string_view content) {
   const std::string temp = target + std::string(kTempSuffix);
   if (log_) (void)log_->close();
   log_.reset();
-  const Status written = write_synced(*env_, temp, [&](const auto& sink) { return sink(content); });
+  Status written = write_synced(*env_, temp, [&](const auto& sink) { return sink(content); });
   if (!written) {
     (void)env_->remove_file(temp);
     return written;

@@ -114,7 +114,7 @@ std::string FaultEnv::contents(const std::string& path) const {
   return it == entries_.end() ? std::string() : it->second->data;
 }
 
-void FaultEnv::set_contents(const std::string& path, std::string data) {
+void FaultEnv::set_contents(const std::string& path, const std::string& data) {
   MutexLock lock(mutex_);
   auto inode = std::make_shared<Inode>(Inode{data, data});
   entries_[path] = inode;

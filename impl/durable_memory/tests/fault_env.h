@@ -61,7 +61,7 @@ class FaultEnv final : public Env {
 
   // Direct access for tests that damage files.
   std::string contents(const std::string& path) const;
-  void set_contents(const std::string& path, std::string data);  // Durable at once.
+  void set_contents(const std::string& path, const std::string& data);  // Durable at once.
 
   // Env.
   Result<std::unique_ptr<WritableFile>> new_writable_file(const std::string& path) override;

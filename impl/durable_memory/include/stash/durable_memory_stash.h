@@ -205,7 +205,7 @@ class DurableMemoryStash final : public Stash {
   Status write_snapshot() STASH_REQUIRES(mutex_);
   void maybe_snapshot() STASH_REQUIRES(mutex_);
   Status start_log(std::string_view content) STASH_REQUIRES(mutex_);
-  Error refuse(std::string why) STASH_REQUIRES(mutex_);
+  Error refuse(const std::string& why) STASH_REQUIRES(mutex_);
   std::string path(std::string_view name) const;
 
   Env* const env_;  // Not owned.
