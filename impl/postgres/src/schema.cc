@@ -31,6 +31,22 @@
 //
 //   write(...) RETURNS BIGINT                  -- every write, as one statement
 //
+//   upper_moved() RETURNS trigger, and the trigger
+//   upper_moved AFTER UPDATE OF upper ON collections FOR EACH ROW
+//     WHEN (OLD.upper IS DISTINCT FROM NEW.upper)
+//                                              -- pg_notify(schema name,
+//                                              -- collection id as text)
+//
+// The trigger is how subscribers in any process learn that upper moved
+// (PostgresStash::wait_for_change, listener.h): it runs inside the statement
+// that moves upper, so the notification is part of that write's transaction,
+// which PostgreSQL delivers to listeners only once it has committed: a
+// notification is never seen before its data, and a write that rolls back
+// notifies nobody. The channel is the schema name itself (LISTEN "schema").
+// Stores made before the trigger existed get it from the first writer that
+// opens them (kInstallNotify; it changes no data, so the format version
+// stays 2).
+//
 // Why digests: a B-tree index entry holds at most about 2.7 KB, so version 1,
 // which indexed (collection_id, key, value, time) and name itself, refused
 // longer keys, values and names. Version 2 indexes only the 32-byte SHA-256
@@ -251,6 +267,25 @@ SELECT (SELECT count(*) FROM claim),
        (SELECT count(*) FROM moved) + (SELECT count(*) FROM added)
 )sql";
 
+// The upper-moved notification (see the top of this file), installed by a
+// writer's open when it is missing. The table lock serializes concurrent
+// installs (CREATE OR REPLACE of one function from two sessions at once can
+// fail); it is held only for this short transaction.
+constexpr const char* kInstallNotify = R"sql(
+BEGIN;
+LOCK TABLE S.collections IN SHARE ROW EXCLUSIVE MODE;
+CREATE OR REPLACE FUNCTION S.upper_moved() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  PERFORM pg_notify(TG_TABLE_SCHEMA, CAST(NEW.id AS TEXT));
+  RETURN NULL;
+END
+$body$;
+CREATE OR REPLACE TRIGGER upper_moved AFTER UPDATE OF upper ON S.collections
+  FOR EACH ROW WHEN (OLD.upper IS DISTINCT FROM NEW.upper)
+  EXECUTE FUNCTION S.upper_moved();
+COMMIT;
+)sql";
+
 }  // namespace
 
 Sql::Sql(const std::string& q) {
@@ -300,6 +335,22 @@ Sql::Sql(const std::string& q) {
   write = s(
       "SELECT S.write($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)");
   write_rows = s(kWriteRows);
+  install_notify = s(kInstallNotify);
+  // $1: the schema name, unquoted (pg_namespace.nspname).
+  notify_installed =
+      "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = 'collections' AND t.tgname = 'upper_moved'";
+  listen = "LISTEN " + q;
+  // read_all (read_all.cc): every collection, then every collection's iter
+  // rows, as kIterBody/kIterTail do for one.
+  list_collections_frontiers = s("SELECT name, id, since, upper FROM S.collections ORDER BY name");
+  iter_all = s(
+      "SELECT d.collection_id, d.key, d.value, GREATEST(d.time, c.since) AS t, "
+      "CAST(SUM(d.diff) AS TEXT) "
+      "FROM S.data d JOIN S.collections c ON c.id = d.collection_id WHERE c.since IS NOT NULL "
+      "GROUP BY d.collection_id, d.key, d.value, GREATEST(d.time, c.since) "
+      "HAVING SUM(d.diff) <> 0 ORDER BY d.collection_id, d.key, d.value, t");
 }
 
 }  // namespace stash::postgres
