@@ -75,9 +75,9 @@ class STASH_SCOPED_CAPABILITY MutexLock {
 // implements timed_mutex::try_lock_until(steady_clock) with
 // pthread_mutex_clocklock, which g++ 12's ThreadSanitizer does not
 // intercept, so TSan never saw those locks taken and reported every release
-// as "unlock of an unlocked mutex" (and then races on what the mutex
-// guards). Here "held" is a flag behind a std::mutex, waited for on a
-// condition variable: only operations every sanitizer understands.
+// as "unlock of an unlocked mutex" (and races on what it guards). Here "held"
+// is a flag behind a std::mutex, waited for on a condition variable
+// (pthread_cond_clockwait, which libtsan does intercept).
 class STASH_CAPABILITY("mutex") TimedMutex {
  public:
   TimedMutex() = default;

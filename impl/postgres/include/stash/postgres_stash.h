@@ -47,7 +47,12 @@
 //
 // The schema (tables, format version) is documented in src/schema.cc.
 //
-// Thread-safe: calls on one object from several threads are serialized.
+// Subscriptions (Stash::subscribe) wake on LISTEN/NOTIFY: see
+// wait_for_change below. Exports and backups read every collection in one
+// transaction: see read_all below.
+//
+// Thread-safe: calls on one object from several threads are serialized; a
+// call waiting for another thread's call waits within its own deadline.
 #ifndef STASH_POSTGRES_STASH_H_
 #define STASH_POSTGRES_STASH_H_
 
