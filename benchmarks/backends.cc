@@ -124,7 +124,9 @@ std::string store_of(Backend& backend, const Shape& shape) {
 
 bool under_ci() {
   const char* ci = std::getenv("CI");
-  return ci && std::string(ci) != "" && std::string(ci) != "false" && std::string(ci) != "0";
+  if (ci == nullptr) return false;
+  const std::string_view value(ci);
+  return !value.empty() && value != "false" && value != "0";
 }
 
 }  // namespace

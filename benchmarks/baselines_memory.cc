@@ -19,7 +19,9 @@ using Map = std::map<std::tuple<Bytes, Bytes, Timestamp>, Diff>;
 
 void add(Map& m, const Update& u) {
   auto [it, inserted] = m.try_emplace({u.key, u.value, u.time}, u.diff);
-  if (!inserted && (it->second += u.diff) == 0) m.erase(it);
+  if (inserted) return;
+  it->second += u.diff;
+  if (it->second == 0) m.erase(it);
 }
 
 std::shared_ptr<Map> filled(const Shape& shape) {

@@ -104,6 +104,14 @@ void report(benchmark::State& state, const std::string& name, std::vector<double
   state.counters[name + "_max"] = ratios.back();
 }
 
+// The machine's 1-minute load average (other people's work on the cores):
+// wall times are only comparable between runs at similar load.
+double load_average() {
+  double load = 0;
+  std::ifstream("/proc/loadavg") >> load;
+  return load;
+}
+
 // Entry i of a store: keys of 16-64 random-looking bytes (so the map's
 // comparisons cost what they cost), in no particular order.
 struct Shape {
@@ -188,11 +196,11 @@ void DurableOpen(benchmark::State& state) {
   }
   report(state, "open_over_map", ratios);
   report(state, "open_over_map_cpu", cpu_ratios);
-  for (auto* v : {&opens, &maps, &open_cpus, &map_cpus}) std::sort(v->begin(), v->end());
-  state.counters["open_s"] = opens[opens.size() / 2];
-  state.counters["map_s"] = maps[maps.size() / 2];
-  state.counters["open_cpu_s"] = open_cpus[open_cpus.size() / 2];
-  state.counters["map_cpu_s"] = map_cpus[map_cpus.size() / 2];
+  report(state, "open_s", opens);
+  report(state, "map_s", maps);
+  report(state, "open_cpu_s", open_cpus);
+  report(state, "map_cpu_s", map_cpus);
+  state.counters["loadavg_1m"] = load_average();
 }
 
 // ---------------------------------------------------------------------------
@@ -245,6 +253,7 @@ void DurableGroupCommit(benchmark::State& state) {
     state.counters["writes_per_s_" + std::to_string(threads)] = r[r.size() / 2];
     if (threads > 1) report(state, "x" + std::to_string(threads) + "_over_1", ratios[threads]);
   }
+  state.counters["loadavg_1m"] = load_average();
   const DurableStats stats = stash->stats();
   state.counters["records_per_sync"] =
       static_cast<double>(stats.records) / static_cast<double>(std::max<std::uint64_t>(stats.syncs, 1));

@@ -18,6 +18,9 @@
 //                  ordered scan into a std::map (what peek_one returns)
 //   threads/T      T threads sharing one stash each doing durable updates
 //                  (items/s; stash only: the ratio is to threads/1)
+//   group_commit   the same, interleaved: rounds of T = 1, 2, 4, 8 for 500 ms
+//                  each, xT_over_1 the median [min, max] of the per-round
+//                  ratios to T = 1 (STASH_SQLITE_BENCH_ROUNDS, default 5)
 // Counters bytes_per_entry_stash / _raw give each file's size per entry,
 // and file_vs_data the stash file over the raw data (key + value + 16).
 //
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -228,7 +232,11 @@ void interleave(benchmark::State& state, StashRound stash_round, RawRound raw_ro
   state.counters["stash_ms"] = median(stash_s) * 1e3;
   state.counters["raw_ms"] = median(raw_s) * 1e3;
   state.counters["ratio"] = median(ratios);
+  state.counters["ratio_min"] = *std::min_element(ratios.begin(), ratios.end());
+  state.counters["ratio_max"] = *std::max_element(ratios.begin(), ratios.end());
   state.counters["cpu_ratio"] = median(cpu_ratios);
+  state.counters["cpu_ratio_min"] = *std::min_element(cpu_ratios.begin(), cpu_ratios.end());
+  state.counters["cpu_ratio_max"] = *std::max_element(cpu_ratios.begin(), cpu_ratios.end());
 }
 
 void batch1000(benchmark::State& state) {
@@ -306,11 +314,70 @@ void threads(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n * kCalls);
 }
 
+// Acknowledged durable update()s per second of T threads sharing one stash,
+// each writing its own collection for a slot of 500 ms; every round runs
+// T = 1, 2, 4, 8 back to back, and each rate is divided by the same round's
+// T = 1 rate (issue #17 item 4: 8 threads >= 4x one).
+double writes_per_second(SqliteStash& s, const std::vector<stash::CollectionHandle>& cs,
+                         int threads, std::chrono::milliseconds slot) {
+  std::atomic<bool> stop = false;
+  std::atomic<std::int64_t> writes = 0;
+  std::vector<std::thread> ts;
+  const auto start = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      std::int64_t mine = 0;
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (!s.update(cs[t], "key" + std::to_string(mine), "value", 0, 1)) die("update");
+        ++mine;
+      }
+      writes += mine;
+    });
+  }
+  std::this_thread::sleep_for(slot);  // The slot's length, not a wait for a condition.
+  stop = true;
+  for (auto& th : ts) th.join();
+  return static_cast<double>(writes.load()) / seconds_of(Clock::now() - start);
+}
+
+void group_commit(benchmark::State& state) {
+  const std::string path = dir() + "/group_commit.db";
+  remove_db(path);
+  auto s = SqliteStash::open(path);
+  if (!s) die(s.error().message());
+  std::vector<stash::CollectionHandle> cs;
+  for (int t = 0; t < 8; ++t) cs.push_back(*(*s)->collection("c" + std::to_string(t)));
+  const char* r = std::getenv("STASH_SQLITE_BENCH_ROUNDS");
+  const int rounds = r != nullptr && *r != '\0' ? std::max(1, std::atoi(r)) : 5;
+  std::map<int, std::vector<double>> rates, ratios;
+  for (auto _ : state) {
+    for (int round = 0; round < rounds; ++round) {
+      double single = 0;
+      for (int threads : {1, 2, 4, 8}) {
+        const double rate = writes_per_second(**s, cs, threads, std::chrono::milliseconds(500));
+        if (threads == 1) single = rate;
+        rates[threads].push_back(rate);
+        ratios[threads].push_back(rate / single);
+      }
+    }
+  }
+  for (auto& [threads, v] : rates) {
+    const std::string t = std::to_string(threads);
+    state.counters["writes_per_s_" + t] = median(v);
+    if (threads == 1) continue;
+    auto& q = ratios[threads];
+    state.counters["x" + t + "_over_1"] = median(q);
+    state.counters["x" + t + "_over_1_min"] = *std::min_element(q.begin(), q.end());
+    state.counters["x" + t + "_over_1_max"] = *std::max_element(q.begin(), q.end());
+  }
+}
+
 BENCHMARK(batch1000)->UseManualTime()->Iterations(30)->Unit(benchmark::kMillisecond);
 BENCHMARK(scan)->UseManualTime()->Iterations(7)->Unit(benchmark::kMillisecond);
 BENCHMARK(open_load)->UseManualTime()->Iterations(7)->Unit(benchmark::kMillisecond);
 BENCHMARK(threads)->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Iterations(3)->UseRealTime()->Unit(
     benchmark::kMillisecond);
+BENCHMARK(group_commit)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,10 +1,10 @@
 #include "export_format.h"
 
-#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "bytes_text.h"
+#include "stash/crc32c.h"
 #include "stash/rules.h"
 
 namespace stash::tools {
@@ -103,21 +103,6 @@ Status check_collection(const CollectionState& c, const std::string& file, std::
 }
 
 }  // namespace
-
-std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (const char ch : bytes) crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xFF] ^ (crc >> 8);
-  return ~crc;
-}
 
 std::string encode_export(const std::vector<CollectionState>& collections,
                           const std::string& producer) {

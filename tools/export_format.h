@@ -16,9 +16,6 @@ namespace stash::tools {
 
 inline constexpr std::int64_t kExportVersion = 1;
 
-// CRC-32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
-std::uint32_t crc32c(std::string_view bytes, std::uint32_t crc = 0);
-
 // The export file of `collections` (read_store's result); `producer` names
 // the program in the header, e.g. "stash 0.1.0".
 std::string encode_export(const std::vector<CollectionState>& collections,

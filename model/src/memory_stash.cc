@@ -316,9 +316,34 @@ class MemoryStash::State {
     return &collections_[c.id - 1];
   }
 
-  // The snapshot form of the state (MemoryStashImage), and back.
+  // What the three peeks share, in the order of stash.cc's checks: the
+  // handle, then the peek timestamp, then for_each_sealed at it over the
+  // rows `rows(collection)` selects. The value: whether every diff fit
+  // (false: the peek fails with kOutOfRange).
+  template <typename Rows, typename Visit>
+  Result<bool> for_each_peeked(CollectionHandle c, Rows rows, Visit&& visit) {
+    auto col = find(c);
+    if (!col) return std::unexpected(col.error());
+    const Collection& collection = **col;
+    auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
+    if (!ts) return std::unexpected(ts.error());
+    const auto [first, last] = rows(collection);
+    return for_each_sealed(first, last, *collection.since.element(), *ts, visit);
+  }
+
+  // The snapshot form of the state (MemoryStashImage).
   MemoryStashImage image() const;
-  void load(const MemoryStashImage& image);
+
+  // What MemoryStash::Loader builds the state with (its preconditions).
+  void load_collection(std::string name, Frontier since, Frontier upper) {
+    ids_.emplace(std::move(name), collections_.size() + 1);
+    Collection& c = collections_.emplace_back();
+    c.since = since;
+    c.upper = upper;
+  }
+  void load_update(std::string_view key, std::string_view value, Timestamp time, Diff diff) {
+    collections_.back().add({key, value, time}, diff);
+  }
 
  private:
   // Handle ids are 1-based positions in collections_; collections are never
@@ -329,10 +354,33 @@ class MemoryStash::State {
 };
 
 MemoryStash::MemoryStash() : state_(std::make_unique<State>()) {}
-MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash() {
-  state_->load(image);
+MemoryStash::MemoryStash(std::unique_ptr<State> state) : state_(std::move(state)) {}
+MemoryStash::MemoryStash(const MemoryStashImage& image) : MemoryStash(std::unique_ptr<State>()) {
+  Loader loader;
+  for (const MemoryStashImage::Collection& c : image.collections) {
+    loader.add_collection(c.name, c.since, c.upper);
+    for (const Update& u : c.updates) loader.add(u.key, u.value, u.time, u.diff);
+  }
+  state_ = std::move(loader.state_);
 }
 MemoryStash::~MemoryStash() = default;
+
+MemoryStash::Loader::Loader() : state_(std::make_unique<State>()) {}
+MemoryStash::Loader::~Loader() = default;
+
+void MemoryStash::Loader::add_collection(std::string name, Frontier since, Frontier upper) {
+  state_->load_collection(std::move(name), since, upper);
+}
+
+// image() lists rows in order: each one lands at the end, in constant time.
+void MemoryStash::Loader::add(std::string_view key, std::string_view value, Timestamp time,
+                              Diff diff) {
+  state_->load_update(key, value, time, diff);
+}
+
+std::unique_ptr<MemoryStash> MemoryStash::Loader::finish() {
+  return std::unique_ptr<MemoryStash>(new MemoryStash(std::move(state_)));
+}
 
 MemoryStashImage MemoryStash::image() {
   MutexLock lock(mutex_);
@@ -361,17 +409,6 @@ MemoryStashImage MemoryStash::State::image() const {
     }
   }
   return out;
-}
-
-void MemoryStash::State::load(const MemoryStashImage& image) {
-  for (const MemoryStashImage::Collection& from : image.collections) {
-    ids_.emplace(from.name, collections_.size() + 1);
-    Collection& to = collections_.emplace_back();
-    to.since = from.since;
-    to.upper = from.upper;
-    // image() lists rows in order: each one lands at the end, in constant time.
-    for (const Update& u : from.updates) to.add({u.key, u.value, u.time}, u.diff);
-  }
 }
 
 Result<CollectionHandle> MemoryStash::collection(std::string_view name) {
@@ -524,77 +561,65 @@ Result<Timestamp> MemoryStash::peek_timestamp(CollectionHandle c) {
 
 Result<std::vector<PeekEntry>> MemoryStash::peek(CollectionHandle c) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   std::vector<PeekEntry> out;
   bool fit = true;
-  const auto [first, last] = collection.all_rows();
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view key, std::string_view value, ExactDiff sum) {
-                           if (!fits_in_diff(sum)) fit = false;
-                           if (fit) out.push_back({Bytes(key), Bytes(value), static_cast<Diff>(sum)});
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [](const Collection& collection) { return collection.all_rows(); },
+      [&](std::string_view key, std::string_view value, ExactDiff sum) {
+        if (!fits_in_diff(sum)) fit = false;
+        if (fit) out.push_back({Bytes(key), Bytes(value), static_cast<Diff>(sum)});
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   return out;
 }
 
 Result<std::map<Bytes, Bytes>> MemoryStash::peek_one(CollectionHandle c) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   std::map<Bytes, Bytes> out;
   bool fit = true;
   std::optional<Error> wrong;  // the first entry peek_one_of would refuse
-  const auto [first, last] = collection.all_rows();
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view key, std::string_view value, ExactDiff sum) {
-                           // peek fails on any sum out of range before peek_one looks.
-                           if (!fits_in_diff(sum)) fit = false;
-                           if (!fit || wrong) return;
-                           if (sum != 1) {
-                             wrong = rules::unexpected_peek_multiplicity(c);
-                           } else if (!out.empty() && out.rbegin()->first == key) {
-                             wrong = rules::duplicate_peek_keys(c);
-                           } else {
-                             out.emplace_hint(out.end(), key, value);
-                           }
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [](const Collection& collection) { return collection.all_rows(); },
+      [&](std::string_view key, std::string_view value, ExactDiff sum) {
+        // peek fails on any sum out of range before peek_one looks.
+        if (!fits_in_diff(sum)) fit = false;
+        if (!fit || wrong) return;
+        if (sum != 1) {
+          wrong = rules::unexpected_peek_multiplicity(c);
+        } else if (!out.empty() && out.rbegin()->first == key) {
+          wrong = rules::duplicate_peek_keys(c);
+        } else {
+          out.emplace_hint(out.end(), key, value);
+        }
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   if (wrong) return std::unexpected(*wrong);
   return out;
 }
 
 Result<std::optional<Bytes>> MemoryStash::peek_key_one(CollectionHandle c, const Bytes& key) {
   MutexLock lock(mutex_);
-  auto col = state_->find(c);
-  if (!col) return std::unexpected(col.error());
-  const Collection& collection = **col;
-  auto ts = rules::peek_timestamp(c, collection.since, collection.upper);
-  if (!ts) return std::unexpected(ts.error());
   // As rules::peek_key_one_of: the values in order, stopping at the first
   // failure; iter_key's own check still covers every row of the key.
   std::optional<Bytes> found;
   bool fit = true;
   std::optional<Error> wrong;
-  const auto [first, last] = collection.rows_of(key);
-  const bool rows_fit = for_each_sealed(first, last, *collection.since.element(), *ts,
-                         [&](std::string_view, std::string_view value, ExactDiff sum) {
-                           if (!fit || wrong) return;
-                           if (!fits_in_diff(sum)) {
-                             fit = false;
-                           } else if (found || sum != 1) {
-                             wrong = rules::multiple_values_unexpected(c);
-                           } else {
-                             found.emplace(value);
-                           }
-                         });
-  if (!rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
+  const auto rows_fit = state_->for_each_peeked(
+      c, [&](const Collection& collection) { return collection.rows_of(key); },
+      [&](std::string_view, std::string_view value, ExactDiff sum) {
+        if (!fit || wrong) return;
+        if (!fits_in_diff(sum)) {
+          fit = false;
+        } else if (found || sum != 1) {
+          wrong = rules::multiple_values_unexpected(c);
+        } else {
+          found.emplace(value);
+        }
+      });
+  if (!rows_fit) return std::unexpected(rows_fit.error());
+  if (!*rows_fit || !fit) return std::unexpected(rules::diff_out_of_range(c));
   if (wrong) return std::unexpected(*wrong);
   return found;
 }

@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +35,29 @@ class ErrorsTest : public ::testing::Test {
 };
 
 // --- update ----------------------------------------------------------------
+
+// Result compares as std::expected does, with values, with unexpected
+// errors and with other Results, and its comparison operators stay out of
+// unrelated comparisons that ADL brings them into (map iterators over
+// Results once sent g++ 12 into a constraint loop).
+TEST(ResultCompare, ComparesLikeExpected) {
+  Result<int> five = 5;
+  EXPECT_TRUE(five == 5);
+  EXPECT_FALSE(five == 6);
+  EXPECT_TRUE(five == Result<int>(5));
+  Result<int> missing = fail(ErrorCode::kNotFound, "no such thing");
+  EXPECT_TRUE(missing == fail(ErrorCode::kNotFound, "no such thing"));
+  EXPECT_FALSE(missing == 5);
+  Status failed = fail(ErrorCode::kIoError, "disk");
+  EXPECT_FALSE(failed == Status());
+  EXPECT_TRUE(failed == fail(ErrorCode::kIoError, "disk"));
+  Result<std::optional<Bytes>> none = std::optional<Bytes>();
+  EXPECT_TRUE(none == std::nullopt);
+  std::map<Bytes, Result<std::optional<Bytes>>> by_key;
+  by_key.emplace("k", none);
+  EXPECT_TRUE(by_key.find("k") != by_key.end());
+  EXPECT_TRUE(by_key.find("j") == by_key.end());
+}
 
 TEST_F(ErrorsTest, UpdateBeforeUpperIsAFrontierViolation) {
   SealTo(Frontier(3));

@@ -68,7 +68,7 @@ Result<std::vector<Update>> OverlayStash::iter(CollectionHandle c) {
   if (!stored) return stored;
   auto since = inner().since(c);
   if (!since) return std::unexpected(since.error());
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const auto& extra = overlay_[c.id];
   stored->insert(stored->end(), extra.begin(), extra.end());
   return consolidated(advanced(std::move(*stored), *since));
@@ -86,12 +86,12 @@ Result<std::vector<ValueUpdate>> OverlayStash::iter_key(CollectionHandle c,
 }
 
 void OverlayStash::add_to_overlay(CollectionHandle c, std::span<const Update> updates) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   overlay_[c.id].insert(overlay_[c.id].end(), updates.begin(), updates.end());
 }
 
 void WriteLog::add(CollectionHandle c, std::span<const Update> updates) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   log_[c.id].insert(log_[c.id].end(), updates.begin(), updates.end());
 }
 
@@ -100,12 +100,12 @@ void WriteLog::add(std::span<const AppendBatch> batches) {
 }
 
 void WriteLog::replace(CollectionHandle c, std::vector<Update> updates) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   log_[c.id] = std::move(updates);
 }
 
 std::vector<Update> WriteLog::updates(CollectionHandle c) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return log_[c.id];
 }
 

@@ -5,10 +5,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <vector>
 
-#include "forwarding_stash.h"
+#include "stash/mutex.h"
+#include "stash/forwarding_stash.h"
 
 namespace stash::mutants {
 
@@ -53,8 +53,8 @@ class OverlayStash : public DerivedStash {
   void add_to_overlay(CollectionHandle c, std::span<const Update> updates);
 
  private:
-  std::mutex mutex_;
-  std::map<std::int64_t, std::vector<Update>> overlay_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::int64_t, std::vector<Update>> overlay_ STASH_GUARDED_BY(mutex_);
 };
 
 // Records every update the inner stash acknowledged, per collection, as
@@ -68,8 +68,8 @@ class WriteLog {
   std::vector<Update> updates(CollectionHandle c);
 
  private:
-  std::mutex mutex_;
-  std::map<std::int64_t, std::vector<Update>> log_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::int64_t, std::vector<Update>> log_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace stash::mutants

@@ -1,6 +1,6 @@
 #include "mutants.h"
 
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 #include "stash/memory_stash.h"
 
 namespace stash::mutants {

@@ -25,7 +25,7 @@ struct Mutant {
   // (reopen, open_another): a new broken Stash object over `store`, a
   // MemoryStash shared by every object of one store. The kit then runs with
   // capabilities durable and several_handles.
-  std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash> store)> open;
+  std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash> store)> open = nullptr;
 };
 
 // Every mutant. Keep this list growing whenever a real bug is found: add a

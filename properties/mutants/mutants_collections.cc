@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <string>
 
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
 

@@ -6,9 +6,9 @@
 // updated in a separate step from the state it mirrors.
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <thread>
 
+#include "stash/mutex.h"
 #include "mutant_support.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
@@ -52,8 +52,8 @@ class Correct : public ForwardingStash {
 // copy outside it, and publishes the copy. Two overlapping writes: the later
 // publish loses the earlier one (a lost update; each call alone is right).
 struct CopyOnWriteState {
-  std::mutex mutex;
-  std::shared_ptr<MemoryStash> current = std::make_shared<MemoryStash>();  // Guarded by mutex.
+  Mutex mutex;
+  std::shared_ptr<MemoryStash> current STASH_GUARDED_BY(mutex) = std::make_shared<MemoryStash>();
 };
 class UnlockedReadModifyWrite : public DerivedStash {
  public:
@@ -94,7 +94,7 @@ class UnlockedReadModifyWrite : public DerivedStash {
 
  private:
   std::shared_ptr<MemoryStash> now() {
-    std::lock_guard lock(shared_->mutex);
+    MutexLock lock(shared_->mutex);
     return shared_->current;
   }
   template <typename F>
@@ -103,7 +103,7 @@ class UnlockedReadModifyWrite : public DerivedStash {
     Status s = apply(*copy);
     if (!s) return s;
     window();
-    std::lock_guard lock(shared_->mutex);
+    MutexLock lock(shared_->mutex);
     shared_->current = copy;
     return s;
   }
@@ -168,8 +168,8 @@ class SplitPeek : public ForwardingStash {
 // after the seal it mirrors, outside the seal's critical section: two
 // overlapping seals can leave the older frontier in the cache for good.
 struct UpperCache {
-  std::mutex mutex;
-  std::map<std::int64_t, Frontier> upper;  // Guarded by mutex.
+  Mutex mutex;
+  std::map<std::int64_t, Frontier> upper STASH_GUARDED_BY(mutex);
 };
 class RacyUpperCache : public DerivedStash {
  public:
@@ -178,7 +178,7 @@ class RacyUpperCache : public DerivedStash {
       : DerivedStash(std::move(inner)), cache_(std::move(shared)) {}
   Result<Frontier> upper(CollectionHandle c) override {
     {
-      std::lock_guard lock(cache_->mutex);
+      MutexLock lock(cache_->mutex);
       if (auto it = cache_->upper.find(c.id); it != cache_->upper.end()) return it->second;
     }
     return inner().upper(c);
@@ -186,14 +186,14 @@ class RacyUpperCache : public DerivedStash {
   Status seal(CollectionHandle c, Frontier f) override {
     if (auto ok = inner().seal(c, f); !ok) return ok;
     window();
-    std::lock_guard lock(cache_->mutex);
+    MutexLock lock(cache_->mutex);
     cache_->upper[c.id] = std::move(f);
     return {};
   }
   Status append(std::span<const AppendBatch> batches) override {
     if (auto ok = inner().append(batches); !ok) return ok;
     window();
-    std::lock_guard lock(cache_->mutex);
+    MutexLock lock(cache_->mutex);
     for (const AppendBatch& b : batches) cache_->upper[b.collection.id] = b.upper;
     return {};
   }
@@ -207,8 +207,8 @@ class RacyUpperCache : public DerivedStash {
 // separate step: a write that passed the check just before a newer object
 // was opened lands after it (a fenced writer's write must not survive).
 struct FencingState {
-  std::mutex mutex;
-  int generation = 0;  // Guarded by mutex.
+  Mutex mutex;
+  int generation STASH_GUARDED_BY(mutex) = 0;
 };
 template <bool kSplit>
 class Fenced : public ForwardingStash {
@@ -216,7 +216,7 @@ class Fenced : public ForwardingStash {
   using Shared = FencingState;
   Fenced(std::unique_ptr<Stash> inner, std::shared_ptr<Shared> shared)
       : ForwardingStash(std::move(inner)), shared_(std::move(shared)) {
-    std::lock_guard lock(shared_->mutex);
+    MutexLock lock(shared_->mutex);
     generation_ = ++shared_->generation;
   }
   Result<CollectionHandle> collection(std::string_view n) override {
@@ -277,7 +277,7 @@ class Fenced : public ForwardingStash {
  private:
   template <typename F>
   auto guarded(F call, bool write = false) -> decltype(call()) {
-    std::unique_lock lock(shared_->mutex);
+    MutexLock lock(shared_->mutex);
     if (shared_->generation != generation_) {
       return std::unexpected(Error(ErrorCode::kFenced, "a newer writer opened this store"));
     }
@@ -300,22 +300,22 @@ class StaleObjectCache : public DerivedStash {
   StaleObjectCache(std::unique_ptr<Stash> inner, std::shared_ptr<Shared>)
       : DerivedStash(std::move(inner)) {}
   Result<Frontier> upper(CollectionHandle c) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto it = upper_.find(c.id); it != upper_.end()) return it->second;
     auto u = inner().upper(c);
     if (u) upper_[c.id] = *u;
     return u;
   }
   Status seal(CollectionHandle c, Frontier f) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto ok = inner().seal(c, f); !ok) return ok;
     upper_[c.id] = std::move(f);
     return {};
   }
 
  private:
-  std::mutex mutex_;
-  std::map<std::int64_t, Frontier> upper_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::int64_t, Frontier> upper_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace

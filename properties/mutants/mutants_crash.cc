@@ -9,9 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <thread>
 
+#include "stash/mutex.h"
 #include "mutant_support.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
@@ -24,23 +24,23 @@ using Replay = std::function<void(Stash&)>;
 class Disk {
  public:
   void write(Replay r) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!powered_off_) unsynced_.push_back(std::move(r));
   }
   void sync() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (powered_off_) return;
     for (Replay& r : unsynced_) synced_.push_back(std::move(r));
     unsynced_.clear();
   }
   void power_loss() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     powered_off_ = true;
     unsynced_.clear();
   }
   // Power back on: what the next open finds.
   std::unique_ptr<MemoryStash> recover() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     powered_off_ = false;
     unsynced_.clear();
     auto m = std::make_unique<MemoryStash>();
@@ -49,10 +49,10 @@ class Disk {
   }
 
  private:
-  std::mutex mutex_;
-  std::vector<Replay> synced_;    // Guarded by mutex_.
-  std::vector<Replay> unsynced_;  // Guarded by mutex_.
-  bool powered_off_ = false;      // Guarded by mutex_.
+  Mutex mutex_;
+  std::vector<Replay> synced_ STASH_GUARDED_BY(mutex_);
+  std::vector<Replay> unsynced_ STASH_GUARDED_BY(mutex_);
+  bool powered_off_ STASH_GUARDED_BY(mutex_) = false;
 };
 
 // How a fake gets durability wrong.

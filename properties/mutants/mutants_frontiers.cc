@@ -3,6 +3,7 @@
 
 #include "mutant_support.h"
 #include "mutants.h"
+#include "stash/mutex.h"
 #include "stash/memory_stash.h"
 
 namespace stash::mutants {
@@ -69,7 +70,7 @@ class SinceStaleAfterCompact : public DerivedStash {
  public:
   using DerivedStash::DerivedStash;
   Result<Frontier> since(CollectionHandle c) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto cached = cache_.find(c.id); cached != cache_.end()) return cached->second;
     auto since = inner().since(c);
     if (since) cache_.emplace(c.id, *since);
@@ -77,8 +78,8 @@ class SinceStaleAfterCompact : public DerivedStash {
   }
 
  private:
-  std::mutex mutex_;
-  std::map<std::int64_t, Frontier> cache_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::int64_t, Frontier> cache_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace

@@ -4,10 +4,10 @@
 // frontiers, and error messages naming the wrong facts.
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 
+#include "stash/mutex.h"
 #include "mutant_support.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
@@ -53,7 +53,7 @@ class CollectionTableOf32 : public DerivedStash {
  public:
   using DerivedStash::DerivedStash;
   Result<CollectionHandle> collection(std::string_view name) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = std::find(names_.begin(), names_.end(), std::string(name));
     std::size_t slot = it - names_.begin();
     if (it == names_.end()) {
@@ -65,8 +65,8 @@ class CollectionTableOf32 : public DerivedStash {
   }
 
  private:
-  std::mutex mutex_;
-  std::vector<std::string> names_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::vector<std::string> names_ STASH_GUARDED_BY(mutex_);
 };
 
 constexpr std::int64_t kAlias = std::int64_t{1} << 40;
@@ -79,14 +79,14 @@ class OnlyFirstHandleValid : public DerivedStash {
   Result<CollectionHandle> collection(std::string_view name) override {
     auto h = inner().collection(name);
     if (!h) return h;
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!issued_.insert(h->id).second) return CollectionHandle{h->id + kAlias};
     return h;
   }
 
  private:
-  std::mutex mutex_;
-  std::set<std::int64_t> issued_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::set<std::int64_t> issued_ STASH_GUARDED_BY(mutex_);
 };
 
 // Each collection() call issues a new handle object that caches upper: a
@@ -97,7 +97,7 @@ class UpperCachedPerHandle : public DerivedStash {
   Result<CollectionHandle> collection(std::string_view name) override {
     auto h = inner().collection(name);
     if (!h) return h;
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const CollectionHandle alias{kAlias * (1 + static_cast<std::int64_t>(real_.size())) + h->id};
     real_[alias.id] = *h;
     return alias;
@@ -119,7 +119,7 @@ class UpperCachedPerHandle : public DerivedStash {
   Result<Frontier> since(CollectionHandle c) override { return inner().since(real(c)); }
   Result<Frontier> upper(CollectionHandle c) override {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       if (auto it = upper_.find(c.id); it != upper_.end()) return it->second;
     }
     auto u = inner().upper(real(c));
@@ -138,17 +138,17 @@ class UpperCachedPerHandle : public DerivedStash {
 
  private:
   CollectionHandle real(CollectionHandle c) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = real_.find(c.id);
     return it == real_.end() ? c : it->second;
   }
   void cache(CollectionHandle c, const Frontier& f) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     upper_[c.id] = f;
   }
-  std::mutex mutex_;
-  std::map<std::int64_t, CollectionHandle> real_;  // Guarded by mutex_.
-  std::map<std::int64_t, Frontier> upper_;         // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::int64_t, CollectionHandle> real_ STASH_GUARDED_BY(mutex_);
+  std::map<std::int64_t, Frontier> upper_ STASH_GUARDED_BY(mutex_);
 };
 
 // Each Stash object knows only the handles it issued itself: a handle of
@@ -159,7 +159,7 @@ class HandlesLocalToObject : public ForwardingStash {
   Result<CollectionHandle> collection(std::string_view name) override {
     auto h = inner().collection(name);
     if (h) {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(mutex_);
       mine_.insert(h->id);
     }
     return h;
@@ -187,12 +187,12 @@ class HandlesLocalToObject : public ForwardingStash {
 
  private:
   Status check(CollectionHandle c) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (mine_.contains(c.id)) return {};
     return fail(ErrorCode::kNotFound, "collection " + std::to_string(c.id) + " is not known to this object");
   }
-  std::mutex mutex_;
-  std::set<std::int64_t> mine_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::set<std::int64_t> mine_ STASH_GUARDED_BY(mutex_);
 };
 
 // Checks every batch's lower against the upper from before the call, so a

@@ -29,7 +29,8 @@ class SubscribingStash : public DerivedStash {
   Result<std::unique_ptr<Subscription>> subscribe(CollectionHandle c, Timestamp as_of) override {
     auto sub = Stash::subscribe(c, as_of);
     if (!sub) return sub;
-    return std::unique_ptr<Subscription>(std::make_unique<Broken>(std::move(*sub), *this, c));
+    return std::unique_ptr<Subscription>(
+        std::make_unique<Broken>(std::move(*sub), *this, c, as_of));
   }
 };
 
@@ -37,7 +38,7 @@ class SubscribingStash : public DerivedStash {
 // notification treated as "already delivered").
 class DropsABatch final : public WrappedSubscription {
  public:
-  DropsABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle)
+  DropsABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle, Timestamp)
       : WrappedSubscription(std::move(inner)) {}
   Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
     auto batch = inner().next(timeout);
@@ -55,7 +56,8 @@ class DropsABatch final : public WrappedSubscription {
 // the batch's upper, as a notification arriving before its seal would).
 class DeliversBeforeSeal final : public WrappedSubscription {
  public:
-  DeliversBeforeSeal(std::unique_ptr<Subscription> inner, Stash& stash, CollectionHandle c)
+  DeliversBeforeSeal(std::unique_ptr<Subscription> inner, Stash& stash, CollectionHandle c,
+                     Timestamp)
       : WrappedSubscription(std::move(inner)), stash_(stash), c_(c) {}
   Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
     auto batch = inner().next(timeout);
@@ -77,7 +79,7 @@ class DeliversBeforeSeal final : public WrappedSubscription {
 // reconnect that forgot what was acknowledged).
 class DuplicatesABatch final : public WrappedSubscription {
  public:
-  DuplicatesABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle)
+  DuplicatesABatch(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle, Timestamp)
       : WrappedSubscription(std::move(inner)) {}
   Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
     if (pending_) {
@@ -92,6 +94,51 @@ class DuplicatesABatch final : public WrappedSubscription {
 
  private:
   std::optional<SubscriptionBatch> pending_;
+};
+
+// Resuming as of time T delivers the updates at T twice: in the snapshot and
+// again in the first batch after it (a resume point taken as exclusive on one
+// side and inclusive on the other).
+class RepeatsTheResumeTime final : public WrappedSubscription {
+ public:
+  RepeatsTheResumeTime(std::unique_ptr<Subscription> inner, Stash& stash, CollectionHandle c,
+                       Timestamp as_of)
+      : WrappedSubscription(std::move(inner)), stash_(stash), c_(c), as_of_(as_of) {}
+  Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
+    auto batch = inner().next(timeout);
+    if (!batch || !*batch || (*batch)->snapshot || repeated_) return batch;
+    repeated_ = true;
+    auto all = stash_.iter(c_);
+    if (!all) return std::unexpected(all.error());
+    for (const Update& u : *all) {
+      if (u.time == as_of_) (*batch)->updates.push_back(u);
+    }
+    return batch;
+  }
+
+ private:
+  Stash& stash_;
+  CollectionHandle c_;
+  Timestamp as_of_;
+  bool repeated_ = false;
+};
+
+// When compaction overtook the subscriber, delivers the catch-up batch's
+// upper but none of its updates (the compacted times treated as delivered).
+class ForgetsTheCatchUp final : public WrappedSubscription {
+ public:
+  ForgetsTheCatchUp(std::unique_ptr<Subscription> inner, Stash&, CollectionHandle, Timestamp)
+      : WrappedSubscription(std::move(inner)) {}
+  Result<std::optional<SubscriptionBatch>> next(std::chrono::milliseconds timeout) override {
+    auto batch = inner().next(timeout);
+    if (!batch || !*batch || !(*batch)->snapshot) return batch;
+    if (snapshot_seen_) (*batch)->updates.clear();
+    snapshot_seen_ = true;
+    return batch;
+  }
+
+ private:
+  bool snapshot_seen_ = false;
 };
 
 template <typename Broken>
@@ -112,6 +159,12 @@ std::vector<Mutant> subscribe_mutants() {
       {"subscription_duplicates_a_batch",
        "delivers every non-empty batch twice (no duplicate)",
        over_memory<DuplicatesABatch>, nullptr},
+      {"subscription_repeats_the_resume_time",
+       "resubscribing as of T delivers the updates at T again after the snapshot (no duplicate)",
+       over_memory<RepeatsTheResumeTime>, nullptr},
+      {"subscription_forgets_the_catch_up",
+       "a catch-up batch after compaction overtook the subscriber comes empty (no gap)",
+       over_memory<ForgetsTheCatchUp>, nullptr},
   };
 }
 

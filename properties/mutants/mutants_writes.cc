@@ -3,6 +3,7 @@
 #include <map>
 #include <string>
 
+#include "stash/mutex.h"
 #include "mutant_support.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
@@ -119,15 +120,15 @@ class CollectionRecreated : public ForwardingStash {
  public:
   using ForwardingStash::ForwardingStash;
   Result<CollectionHandle> collection(std::string_view name) override {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     const int calls = ++calls_[std::string(name)];
     if (calls % 2 == 1) return inner().collection(name);
     return inner().collection(std::string(name) + "\x1f#" + std::to_string(calls));
   }
 
  private:
-  std::mutex mutex_;
-  std::map<std::string, int> calls_;  // Guarded by mutex_.
+  Mutex mutex_;
+  std::map<std::string, int> calls_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace

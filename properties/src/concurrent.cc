@@ -28,59 +28,14 @@
 #include "concurrent.h"
 #include "generators.h"
 #include "linearizability.h"
+#include "stash/forwarding_stash.h"
 
 namespace stash::conformance::internal {
-namespace {
-
-// A Stash that forwards every call to a Stash object the area shares among
-// threads, so that each thread can run its calls through its own World.
-class Borrowed final : public Stash {
- public:
-  explicit Borrowed(std::shared_ptr<Stash> s) : s_(std::move(s)) {}
-  Result<std::vector<NamedCollection>> collections() override { return s_->collections(); }
-  Result<CollectionHandle> collection(std::string_view name) override {
-    return s_->collection(name);
-  }
-  Result<std::vector<Update>> iter(CollectionHandle c) override { return s_->iter(c); }
-  Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override {
-    return s_->iter_key(c, key);
-  }
-  Status update_many(CollectionHandle c, std::span<const Update> entries) override {
-    return s_->update_many(c, entries);
-  }
-  Status seal(CollectionHandle c, Frontier f) override { return s_->seal(c, std::move(f)); }
-  Status compact(CollectionHandle c, Frontier f) override { return s_->compact(c, std::move(f)); }
-  Status consolidate(CollectionHandle c) override { return s_->consolidate(c); }
-  Result<Frontier> since(CollectionHandle c) override { return s_->since(c); }
-  Result<Frontier> upper(CollectionHandle c) override { return s_->upper(c); }
-  Status append(std::span<const AppendBatch> batches) override { return s_->append(batches); }
-  Result<Timestamp> peek_timestamp(CollectionHandle c) override { return s_->peek_timestamp(c); }
-  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override { return s_->peek(c); }
-  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override { return s_->peek_one(c); }
-  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override {
-    return s_->peek_key_one(c, key);
-  }
-  Status update(CollectionHandle c, Bytes key, Bytes value, Timestamp time, Diff diff) override {
-    return s_->update(c, std::move(key), std::move(value), time, diff);
-  }
-  Status seal_batch(std::span<const FrontierRequest> seals) override {
-    return s_->seal_batch(seals);
-  }
-  Status compact_batch(std::span<const FrontierRequest> compactions) override {
-    return s_->compact_batch(compactions);
-  }
-  Status consolidate_batch(std::span<const CollectionHandle> collections) override {
-    return s_->consolidate_batch(collections);
-  }
-
- private:
-  std::shared_ptr<Stash> s_;
-};
-
-}  // namespace
 
 std::unique_ptr<World> world_over(const std::shared_ptr<Stash>& s) {
-  return World::model([&] { return std::make_unique<Borrowed>(s); }, {});
+  // Each thread's World gets its own Stash object forwarding to the one
+  // the area shares among threads.
+  return World::model([&] { return std::make_unique<ForwardingStash>(s); }, {});
 }
 
 std::vector<Call> random_calls(std::uint64_t seed, int calls, int collections) {

@@ -10,12 +10,21 @@
 // And at the end, after a final seal, every subscriber must catch up with the
 // final upper within a bounded wait.
 //
+// The checks: several subscribers interleaved with one writer (one thread);
+// subscriber threads racing a writer thread, one of them subscribing
+// mid-stream; resubscribing from the last
+// delivered upper, across a reopen when the backend is durable (the new
+// snapshot must equal what was delivered before, and nothing after it may
+// repeat it); a slow subscriber overtaken by compaction (the catch-up batch);
+// and the errors and cancel().
+//
 // The operations are random (a generator seeded from the run's seed) but not
 // shrunk: a failure prints the seed, the case and the batch that broke the
 // rule, and the run's seed replays it.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
 #include <random>
 #include <sstream>
@@ -71,6 +80,7 @@ class Follower {
     }
     delivered_.insert(delivered_.end(), b.updates.begin(), b.updates.end());
     last_upper_ = b.upper;
+    if (b.snapshot) ++snapshots_;
     return "";
   }
 
@@ -132,12 +142,15 @@ class Follower {
   }
 
   Subscription& subscription() { return *sub_; }
+  const std::vector<Update>& delivered() const { return delivered_; }
+  int snapshots() const { return snapshots_; }
 
  private:
   std::unique_ptr<Subscription> sub_;
   Timestamp as_of_;
   std::optional<Frontier> last_upper_;
   std::vector<Update> delivered_;
+  int snapshots_ = 0;  // the first batch, and every catch-up after compaction
 };
 
 // Random writes, seals, compactions and consolidations on one collection.
@@ -248,8 +261,25 @@ CheckOutput interleaved(Context& ctx) {
   return {};
 }
 
-// A writer thread races two subscriber threads; the collection is finally
-// sealed to {}, and each subscriber must have delivered exactly iter.
+// Subscribes as of a random time at or after since, retrying if compaction
+// moves since past it meanwhile (then kFrontierViolation is the right answer).
+Result<Follower> subscribe_somewhere(Stash& stash, CollectionHandle c, int offset) {
+  for (int attempt = 0;; ++attempt) {
+    auto since = stash.since(c);
+    if (!since) return std::unexpected(since.error());
+    if (!since->element()) return fail(ErrorCode::kFrontierViolation, "since is {}");
+    const Timestamp as_of = *since->element() + offset;
+    auto sub = stash.subscribe(c, as_of);
+    if (sub) return Follower(std::move(*sub), as_of);
+    if (sub.error().code() != ErrorCode::kFrontierViolation || attempt == 100) {
+      return std::unexpected(sub.error());
+    }
+  }
+}
+
+// A writer thread races three subscriber threads (two subscribed before it
+// starts, one mid-stream); the collection is finally sealed to {}, and each
+// subscriber must have delivered exactly iter.
 CheckOutput concurrent(Context& ctx) {
   for (int n = 0; n < std::max(1, cases(ctx) / 4); ++n) {
     auto store = open_store(ctx);
@@ -261,27 +291,197 @@ CheckOutput concurrent(Context& ctx) {
       if (!sub) return failed(ctx, n, "subscribe failed: " + sub.error().to_string());
       followers.emplace_back(std::move(*sub), as_of);
     }
+    // The late subscriber is subscribed by the writer thread itself, after
+    // its 40th step, and handed to a reader thread through `late`.
+    std::promise<Result<Follower>> late_promise;
+    std::future<Result<Follower>> late = late_promise.get_future();
     std::string writer_error;
     std::thread writer_thread([&] {
       Writer writer(stash, store->c, ctx.options.seed * 104729 + n);
-      for (int step = 0; step < 150 && writer_error.empty(); ++step) writer_error = writer.step();
+      bool handed = false;
+      for (int step = 0; step < 150 && writer_error.empty(); ++step) {
+        if (step == 40) {
+          late_promise.set_value(subscribe_somewhere(stash, store->c, static_cast<int>(n % 3)));
+          handed = true;
+        }
+        writer_error = writer.step();
+      }
+      if (!handed) late_promise.set_value(fail(ErrorCode::kInvalidArgument, "the writer stopped early"));
       if (writer_error.empty()) {
         if (auto ok = stash.seal(store->c, Frontier::empty()); !ok) writer_error = "final seal failed";
       }
     });
-    std::vector<std::string> errors(followers.size());
+    std::vector<std::string> errors(followers.size() + 1);
     std::vector<std::thread> readers;
     for (std::size_t i = 0; i < followers.size(); ++i) {
       readers.emplace_back([&, i] {
         errors[i] = followers[i].catch_up(stash, store->c, Frontier::empty());
       });
     }
+    readers.emplace_back([&] {
+      auto follower = late.get();
+      if (!follower) {
+        errors.back() = "a subscription mid-stream failed: " + follower.error().to_string();
+        return;
+      }
+      errors.back() = follower->catch_up(stash, store->c, Frontier::empty());
+    });
     writer_thread.join();
     for (std::thread& t : readers) t.join();
     if (!writer_error.empty()) return failed(ctx, n, writer_error);
     for (const std::string& e : errors) {
       if (!e.empty()) return failed(ctx, n, e);
     }
+  }
+  return {};
+}
+
+
+// The consolidated contents of `updates`, every time advanced to `at`.
+Contents contents_at(const std::vector<Update>& updates, Timestamp at) {
+  return advanced_before(updates, Frontier::empty(), at);
+}
+
+std::string describe(const Contents& contents) {
+  std::ostringstream os;
+  for (const auto& [k, d] : contents) {
+    os << " (" << std::get<0>(k) << "," << std::get<1>(k) << ")@" << std::get<2>(k) << "x"
+       << static_cast<long long>(d);
+  }
+  return os.str();
+}
+
+// A subscriber follows random writes, stops, and a new subscription starts
+// where it stopped: as of the last time it delivered (upper U, as_of U - 1),
+// after reopening the store when the backend is durable. The new snapshot
+// must be exactly what the first delivered (nothing missed), and what follows
+// must obey the rule on its own (so nothing of the snapshot is repeated).
+CheckOutput resubscribe(Context& ctx) {
+  const bool durable = ctx.backend.make_harness()->capabilities().durable;
+  for (int n = 0; n < cases(ctx); ++n) {
+    auto store = open_store(ctx);
+    if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
+    Writer writer(*store->stash, store->c, ctx.options.seed * 15485863 + n);
+    std::vector<Update> first_delivered;
+    Frontier resume_upper;
+    {
+      auto first = subscribe_somewhere(*store->stash, store->c, writer.pick(0, 2));
+      if (!first) return failed(ctx, n, "subscribe failed: " + first.error().to_string());
+      for (int step = 0; step < 25; ++step) {
+        if (auto bad = writer.step(); !bad.empty()) return failed(ctx, n, bad);
+        if (auto bad = first->drain(*store->stash, store->c); !bad.empty()) return failed(ctx, n, bad);
+      }
+      // Updates at the last time before the resume point, so that a new
+      // subscription that repeats the time it resumes at is seen.
+      auto upper = store->stash->upper(store->c);
+      if (!upper || !upper->element()) return failed(ctx, n, "upper failed");
+      const Timestamp u = *upper->element();
+      const std::vector<Update> last{{"resume", "a", u, 1}, {"resume", "b", u, 2}};
+      if (auto ok = store->stash->update_many(store->c, last); !ok) {
+        return failed(ctx, n, "update at upper failed: " + ok.error().to_string());
+      }
+      resume_upper = Frontier::at(u + 1);
+      if (auto ok = store->stash->seal(store->c, resume_upper); !ok) return failed(ctx, n, "seal failed");
+      if (auto bad = first->catch_up(*store->stash, store->c, resume_upper); !bad.empty()) {
+        return failed(ctx, n, bad);
+      }
+      first_delivered = first->delivered();
+    }
+    const Timestamp resume_as_of = *resume_upper.element() - 1;
+    if (durable) {
+      store->stash.reset();
+      auto reopened = store->harness->reopen();
+      if (!reopened) return failed(ctx, n, "reopen failed: " + reopened.error().to_string());
+      store->stash = std::move(*reopened);
+      auto c = store->stash->collection("followed");
+      if (!c) return failed(ctx, n, "collection after reopen failed: " + c.error().to_string());
+      store->c = *c;
+      (*ctx.coverage)["subscribe: resubscriptions after reopen"]++;
+    } else {
+      (*ctx.coverage)["subscribe: resubscriptions on the same stash"]++;
+    }
+    Stash& stash = *store->stash;
+    auto sub = stash.subscribe(store->c, resume_as_of);
+    if (!sub) {
+      return failed(ctx, n, "subscribe again as of " + std::to_string(resume_as_of) +
+                                " failed: " + sub.error().to_string());
+    }
+    Follower second(std::move(*sub), resume_as_of);
+    if (auto bad = second.catch_up(stash, store->c, resume_upper); !bad.empty()) return failed(ctx, n, bad);
+    auto since = stash.since(store->c);
+    if (!since || !since->element()) return failed(ctx, n, "since failed");
+    const Timestamp at = std::max(resume_as_of, *since->element());
+    const Contents before = contents_at(first_delivered, at);
+    const Contents again = contents_at(second.delivered(), at);
+    if (before != again) {
+      return failed(ctx, n, std::string("resubscribing as of ") + std::to_string(resume_as_of) +
+                                (durable ? " after reopen" : "") +
+                                ": the snapshot is not what the first subscription delivered"
+                                "\n  first:   " + describe(before) + "\n  snapshot:" + describe(again));
+    }
+    Writer later(stash, store->c, ctx.options.seed * 32452843 + n);
+    for (int step = 0; step < 25; ++step) {
+      if (auto bad = later.step(); !bad.empty()) return failed(ctx, n, bad);
+      if (auto bad = second.drain(stash, store->c); !bad.empty()) return failed(ctx, n, bad);
+    }
+    auto upper = stash.upper(store->c);
+    if (!upper || !upper->element()) return failed(ctx, n, "upper failed");
+    const Frontier final_upper = Frontier::at(*upper->element() + 2);
+    if (auto ok = stash.seal(store->c, final_upper); !ok) return failed(ctx, n, "final seal failed");
+    if (auto bad = second.catch_up(stash, store->c, final_upper); !bad.empty()) return failed(ctx, n, bad);
+  }
+  return {};
+}
+
+// A subscriber takes its snapshot and then reads nothing while a writer
+// writes, seals and finally compacts past everything it delivered. The writer
+// is never held back, and the subscriber, when it reads again, gets a catch-up
+// batch that keeps the rule.
+CheckOutput slow_subscriber(Context& ctx) {
+  for (int n = 0; n < cases(ctx); ++n) {
+    auto store = open_store(ctx);
+    if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
+    Stash& stash = *store->stash;
+    Writer writer(stash, store->c, ctx.options.seed * 49979687 + n);
+    auto sub = stash.subscribe(store->c, 0);
+    if (!sub) return failed(ctx, n, "subscribe failed: " + sub.error().to_string());
+    Follower slow(std::move(*sub), 0);
+    for (int step = 0; step < 5; ++step) {
+      if (auto bad = writer.step(); !bad.empty()) return failed(ctx, n, bad);
+      if (auto bad = slow.drain(stash, store->c); !bad.empty()) return failed(ctx, n, bad);
+    }
+    auto seen_upper = stash.upper(store->c);
+    if (!seen_upper || !seen_upper->element()) return failed(ctx, n, "upper failed");
+    const Frontier seen = Frontier::at(*seen_upper->element() + 1);
+    if (auto ok = stash.seal(store->c, seen); !ok) return failed(ctx, n, "seal failed");
+    if (auto bad = slow.catch_up(stash, store->c, seen); !bad.empty()) return failed(ctx, n, bad);
+    for (int step = 0; step < 30; ++step) {
+      if (auto bad = writer.step(); !bad.empty()) return failed(ctx, n, bad);
+    }
+    // Sealed updates past what the subscriber saw, then compaction over them.
+    auto upper = stash.upper(store->c);
+    if (!upper || !upper->element()) return failed(ctx, n, "upper failed");
+    const Timestamp u = *upper->element();
+    const std::vector<Update> overtaken{{"overtaken", "x", u, 3}, {"overtaken", "y", u + 1, 1}};
+    if (auto ok = stash.update_many(store->c, overtaken); !ok) return failed(ctx, n, "update failed");
+    if (auto ok = stash.seal(store->c, Frontier::at(u + 3)); !ok) return failed(ctx, n, "seal failed");
+    if (auto ok = stash.compact(store->c, Frontier::at(u + 2)); !ok) {
+      return failed(ctx, n, "compact to " + std::to_string(u + 2) + " failed: " + ok.error().to_string());
+    }
+    for (int step = 0; step < 5; ++step) {
+      if (auto bad = writer.step(); !bad.empty()) return failed(ctx, n, bad);
+    }
+    auto now_upper = stash.upper(store->c);
+    if (!now_upper || !now_upper->element()) return failed(ctx, n, "upper failed");
+    const Frontier final_upper = Frontier::at(*now_upper->element() + 1);
+    if (auto ok = stash.seal(store->c, final_upper); !ok) return failed(ctx, n, "final seal failed");
+    if (auto bad = slow.catch_up(stash, store->c, final_upper); !bad.empty()) return failed(ctx, n, bad);
+    if (slow.snapshots() < 2) {
+      return failed(ctx, n, "compaction to " + std::to_string(u + 2) +
+                                " passed everything the subscriber had delivered, yet no catch-up "
+                                "batch (snapshot = true) followed the first");
+    }
+    (*ctx.coverage)["subscribe: catch-up batches"] += slow.snapshots() - 1;
   }
   return {};
 }
@@ -327,6 +527,10 @@ std::vector<CheckDef> subscribe_checks() {
        "SubscribeInterleaved", std::nullopt, interleaved},
       {Area::kSubscribe, "subscribe: subscribers race a writer thread", "SubscribeConcurrent",
        std::nullopt, concurrent},
+      {Area::kSubscribe, "subscribe: resubscribe from the last delivered upper (across reopen)",
+       "SubscribeResubscribe", std::nullopt, resubscribe},
+      {Area::kSubscribe, "subscribe: compaction overtakes a slow subscriber",
+       "SubscribeSlowSubscriber", std::nullopt, slow_subscriber},
   };
 }
 

@@ -8,10 +8,10 @@
 #define STASH_PROPERTIES_TESTS_SHARED_MEMORY_HARNESS_H_
 
 #include <memory>
-#include <mutex>
 
 #include "stash/conformance.h"
 #include "stash/memory_stash.h"
+#include "stash/mutex.h"
 
 namespace stash::conformance::testing {
 
@@ -22,74 +22,75 @@ class SharedStash final : public Stash {
     MemoryStash memory;
     // Held across the fencing check and the call, so that a call from a
     // fenced object cannot land after a newer object was opened.
-    std::mutex mutex;
-    int generation = 0;  // of the newest Stash opened on this store; guarded by mutex
+    Mutex mutex;
+    int generation STASH_GUARDED_BY(mutex) = 0;  // of the newest Stash opened on this store
   };
 
   SharedStash(std::shared_ptr<Store> store, bool fencing)
       : store_(std::move(store)), fencing_(fencing), generation_(next_generation(*store_)) {}
 
   Result<CollectionHandle> collection(std::string_view name) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.collection(name);
   }
   Result<std::vector<NamedCollection>> collections() override {
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.collections();
   }
   Result<std::vector<Update>> iter(CollectionHandle c) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.iter(c);
   }
   Result<std::vector<ValueUpdate>> iter_key(CollectionHandle c, const Bytes& key) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.iter_key(c, key);
   }
   Status update_many(CollectionHandle c, std::span<const Update> entries) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return ok;
     return store_->memory.update_many(c, entries);
   }
   Status seal(CollectionHandle c, Frontier f) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return ok;
     return store_->memory.seal(c, f);
   }
   Status compact(CollectionHandle c, Frontier f) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return ok;
     return store_->memory.compact(c, f);
   }
   Status consolidate(CollectionHandle c) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return ok;
     return store_->memory.consolidate(c);
   }
   Result<Frontier> since(CollectionHandle c) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.since(c);
   }
   Result<Frontier> upper(CollectionHandle c) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return std::unexpected(ok.error());
     return store_->memory.upper(c);
   }
   Status append(std::span<const AppendBatch> batches) override {
-    std::lock_guard lock(store_->mutex);
+    MutexLock lock(store_->mutex);
     if (auto ok = check(); !ok) return ok;
     return store_->memory.append(batches);
   }
 
  private:
   static int next_generation(Store& store) {
-    std::lock_guard lock(store.mutex);
+    MutexLock lock(store.mutex);
     return ++store.generation;
   }
-  Status check() const {
+  Status check() const STASH_REQUIRES(store_->mutex) {
     if (fencing_ && store_->generation != generation_) {
       return fail(ErrorCode::kFenced, "a newer Stash was opened on this store");
     }

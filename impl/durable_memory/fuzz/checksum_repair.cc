@@ -2,9 +2,9 @@
 
 #include <cstdint>
 
-#include "crc32c.h"
 #include "format.h"
 #include "stash/codec.h"
+#include "stash/crc32c.h"
 
 namespace stash::durable {
 namespace {

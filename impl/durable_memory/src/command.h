@@ -51,7 +51,8 @@ struct Append {
 
 using Command = std::variant<CreateCollection, UpdateMany, Seal, Compact, Append>;
 
-// The record payload of `command` (docs/durable-format.md, "command").
+// The record payload of `command` (docs/durable-format.md, "Grammar": the
+// `command` rule).
 std::string encode_command(const Command& command);
 // The command whose payload is exactly `payload`. Errors: kCorruption
 // saying what is wrong (the caller adds the file and offset).

@@ -89,8 +89,8 @@ Status DurableMemoryStash::recover() {
     if (env_->file_exists(temp)) (void)env_->remove_file(temp);
   }
   if (!found->snapshot) {  // A new store: its first snapshot and log.
-    std::unique_lock guard(mutex_);
-    if (auto ok = write_snapshot(guard); !ok) {
+    MutexLock guard(mutex_);
+    if (auto ok = write_snapshot(); !ok) {
       return fail(ErrorCode::kIoError,
                   "creating a new stash in " + dir_ + " failed: " + ok.error().message());
     }
@@ -99,63 +99,100 @@ Status DurableMemoryStash::recover() {
   return continue_log(*found);
 }
 
-// Reads and checks both files into model_; changes nothing on disk.
+namespace {
+
+// Feeds a snapshot into the model as it is read (the load seam of
+// memory_stash.h), so that neither the file nor an image of it is ever
+// whole in memory beside the model.
+class LoadingVisitor final : public durable::SnapshotVisitor {
+ public:
+  explicit LoadingVisitor(std::set<std::string, std::less<>>& names) : names_(names) {}
+  void collection(std::string name, Frontier since, Frontier upper) override {
+    names_.insert(name);
+    loader.add_collection(std::move(name), since, upper);
+    ++collections;
+  }
+  void update(std::string_view key, std::string_view value, Timestamp time, Diff diff) override {
+    loader.add(key, value, time, diff);
+  }
+  MemoryStash::Loader loader;
+  std::int64_t collections = 0;
+
+ private:
+  std::set<std::string, std::less<>>& names_;
+};
+
+}  // namespace
+
+// Reads and checks both files into model_, a record at a time; changes
+// nothing on disk. On an error whatever was loaded is dropped with the stash.
 Result<DurableMemoryStash::Found> DurableMemoryStash::load() {
   Found found;
-  durable::Snapshot snapshot;  // A new store: generation 0, no collections.
-  {
-    auto bytes = env_->read_file(path(kSnapshotFile));
-    if (bytes) {
-      found.snapshot = true;
-      snapshot_bytes_ = bytes->size();
-      auto decoded = durable::decode_snapshot(*bytes, path(kSnapshotFile), record_bytes_max_);
-      if (!decoded) return std::unexpected(decoded.error());
-      snapshot = std::move(*decoded);
-    } else if (bytes.error().code() != ErrorCode::kNotFound) {
-      return std::unexpected(bytes.error());
-    } else if (env_->file_exists(path(kLogFile))) {
-      // We write the first snapshot before the first log, so a log alone means
-      // the snapshot was lost: refuse rather than replay onto nothing.
-      return std::unexpected(
-          durable::corruption(path(kSnapshotFile), 0, "missing, but a log exists"));
-    }
-  }  // The file's bytes are freed before the model is built.
-  for (const auto& c : snapshot.image.collections) names_.insert(c.name);
-  model_ = std::make_unique<MemoryStash>(snapshot.image);
-  collections_ = static_cast<std::int64_t>(snapshot.image.collections.size());
-  generation_ = snapshot.generation;
-  snapshot.image = {};
+  LoadingVisitor visitor(names_);
+  auto snapshot = env_->open_sequential_file(path(kSnapshotFile));
+  if (snapshot) {
+    found.snapshot = true;
+    durable::FileSource source(**snapshot);
+    auto generation = durable::read_snapshot(source, path(kSnapshotFile), visitor, record_bytes_max_);
+    if (!generation) return std::unexpected(generation.error());
+    generation_ = *generation;
+    snapshot_bytes_ = source.consumed();
+  } else if (snapshot.error().code() != ErrorCode::kNotFound) {
+    return std::unexpected(snapshot.error());
+  } else if (env_->file_exists(path(kLogFile))) {
+    // We write the first snapshot before the first log, so a log alone means
+    // the snapshot was lost: refuse rather than replay onto nothing.
+    return std::unexpected(
+        durable::corruption(path(kSnapshotFile), 0, "missing, but a log exists"));
+  }
+  snapshot = {};  // Closed.
+  model_ = visitor.loader.finish();
+  collections_ = visitor.collections;
 
-  auto bytes = env_->read_file(path(kLogFile));
-  if (!bytes) {
-    if (bytes.error().code() != ErrorCode::kNotFound) return std::unexpected(bytes.error());
+  auto file = env_->open_sequential_file(path(kLogFile));
+  if (!file) {
+    if (file.error().code() != ErrorCode::kNotFound) return std::unexpected(file.error());
     return found;
   }
-  auto log = durable::decode_log(*bytes, path(kLogFile), record_bytes_max_);
-  if (!log) return std::unexpected(log.error());
-  if (log->generation > generation_) {
+  durable::FileSource source(**file);
+  durable::LogReader log(source, path(kLogFile), record_bytes_max_);
+  if (auto ok = log.read_header(); !ok) return std::unexpected(ok.error());
+  if (log.generation() > generation_) {
     return std::unexpected(durable::corruption(
-        path(kLogFile), 8, "log generation " + std::to_string(log->generation) +
+        path(kLogFile), 8, "log generation " + std::to_string(log.generation()) +
                                " is newer than the snapshot's " + std::to_string(generation_)));
   }
   // An older log was superseded by a snapshot whose log restart a crash cut
   // short: everything in it is in the snapshot already.
-  if (log->generation < generation_) return found;
-  for (std::size_t i = 0; i < log->commands.size(); ++i) {
-    if (auto ok = durable::apply(log->commands[i], *model_); !ok) {
+  if (log.generation() < generation_) return found;
+  for (;;) {
+    auto next = log.next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    const auto& [command, offset] = **next;
+    if (auto ok = durable::apply(command, *model_); !ok) {
       std::ostringstream what;
-      what << "replaying " << log->commands[i] << " failed: " << ok.error().message();
-      return std::unexpected(durable::corruption(path(kLogFile), log->offsets[i], what.str()));
+      what << "replaying " << command << " failed: " << ok.error().message();
+      return std::unexpected(durable::corruption(path(kLogFile), offset, what.str()));
     }
-    if (auto* create = std::get_if<durable::CreateCollection>(&log->commands[i])) {
+    if (const auto* create = std::get_if<durable::CreateCollection>(&command)) {
       collections_ = create->id;
       names_.insert(create->name);
     }
   }
   found.log_current = true;
-  found.torn_tail = log->torn_tail;
-  found.log_bytes = log->valid_bytes;
-  if (log->torn_tail) found.valid_log = bytes->substr(0, log->valid_bytes);
+  found.torn_tail = log.torn_tail();
+  found.log_bytes = log.valid_bytes();
+  if (log.torn_tail()) {
+    // Rare (a crash mid-append): read the good prefix again for the rewrite.
+    auto bytes = env_->read_file(path(kLogFile));
+    if (!bytes) return std::unexpected(bytes.error());
+    if (bytes->size() < log.valid_bytes()) {
+      return std::unexpected(durable::corruption(path(kLogFile), bytes->size(),
+                                                 "shrank while it was being read"));
+    }
+    found.valid_log = bytes->substr(0, log.valid_bytes());
+  }
   return found;
 }
 
@@ -164,7 +201,7 @@ Result<DurableMemoryStash::Found> DurableMemoryStash::load() {
 // (the log of an older generation). If that fails the store stays readable
 // and refuses writes, saying why.
 Status DurableMemoryStash::continue_log(const Found& found) {
-  std::unique_lock guard(mutex_);
+  MutexLock guard(mutex_);
   if (found.log_current && !found.torn_tail) {
     // Synced first: what this open read, and may serve to readers, is then
     // durable even if it came from a writer that died before its sync.
@@ -230,19 +267,19 @@ Result<std::uint64_t> DurableMemoryStash::append_record(const std::string& recor
 // Group commit (leader/follower): the first waiter to find no sync running
 // syncs everything appended so far, with mutex_ released so that others can
 // append behind it; those others wait and are covered by the next sync.
-Status DurableMemoryStash::sync_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq) {
+Status DurableMemoryStash::sync_through(std::uint64_t seq) {
   while (synced_seq_ < seq) {
     if (refused_) return fail(ErrorCode::kOutcomeUnknown, refused_->message());
     if (sync_running_) {
-      synced_.wait(lock);
+      mutex_.wait(synced_);
       continue;
     }
     sync_running_ = true;
     const std::uint64_t target = appended_seq_;
     WritableFile* log = log_.get();  // Not replaced while sync_running_.
-    lock.unlock();
+    mutex_.unlock();
     const Status synced = log->sync();
-    lock.lock();
+    mutex_.lock();
     sync_running_ = false;
     ++stats_.syncs;
     // Never retried: a failed fsync may have dropped the data already.
@@ -257,37 +294,41 @@ Status DurableMemoryStash::sync_through(std::unique_lock<std::mutex>& lock, std:
 Status DurableMemoryStash::commit(std::string_view what, const std::string& record,
                                   const std::function<Status()>& change) {
   if (auto ok = check_call(what, record.size()); !ok) return ok;
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (refused_) return std::unexpected(*refused_);
   // The model checks the call against its rules and applies it, or changes
   // nothing and returns the error: then there is nothing to log.
   if (auto ok = change(); !ok) return ok;
   auto seq = append_record(record);
   if (!seq) return std::unexpected(seq.error());
-  if (auto ok = sync_through(lock, *seq); !ok) return ok;
-  maybe_snapshot(lock);
+  if (auto ok = sync_through(*seq); !ok) return ok;
+  maybe_snapshot();
   return {};
 }
 
+// A read-only or refusing stash still hands out the collections it has, for
+// reading; it creates none.
+Result<CollectionHandle> DurableMemoryStash::existing_collection(std::string_view name) {
+  if (!names_.contains(name)) {
+    return fail(options_.read_only ? ErrorCode::kNotFound : refused_->code(),
+                "no collection \"" + printable(std::string(name)) + "\" in the stash in " +
+                    dir_ + (options_.read_only ? " (open read-only)" : ": " + refused_->message()));
+  }
+  return model_->collection(name);
+}
+
 Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
-  // A read-only or refusing stash still hands out the collections it has,
-  // for reading; it creates none.
-  auto existing = [&]() -> Result<CollectionHandle> {
-    if (!names_.contains(name)) {
-      return fail(options_.read_only ? ErrorCode::kNotFound : refused_->code(),
-                  "no collection \"" + printable(std::string(name)) + "\" in the stash in " +
-                      dir_ + (options_.read_only ? " (open read-only)" : ": " + refused_->message()));
-    }
-    return model_->collection(name);
-  };
-  if (options_.read_only) return existing();
+  if (options_.read_only) {
+    MutexLock lock(mutex_);
+    return existing_collection(name);
+  }
   // Encoded before the lock: its size does not depend on the id.
   std::string record = durable::encode_log_record(durable::CreateCollection{0, std::string(name)});
   if (auto ok = check_call("collection(name)", record.size()); !ok) {
     return std::unexpected(ok.error());
   }
-  std::unique_lock lock(mutex_);
-  if (refused_) return existing();
+  MutexLock lock(mutex_);
+  if (refused_) return existing_collection(name);
   auto handle = model_->collection(name);
   if (!handle) return handle;
   // An existing collection's creation may still be waiting for its sync:
@@ -300,9 +341,9 @@ Result<CollectionHandle> DurableMemoryStash::collection(std::string_view name) {
     if (!appended) return std::unexpected(appended.error());
     seq = *appended;
   }
-  if (auto ok = sync_through(lock, seq); !ok) return std::unexpected(ok.error());
+  if (auto ok = sync_through(seq); !ok) return std::unexpected(ok.error());
   names_.emplace(name);
-  maybe_snapshot(lock);
+  maybe_snapshot();
   return handle;
 }
 
@@ -351,6 +392,19 @@ Result<std::vector<ValueUpdate>> DurableMemoryStash::iter_key(CollectionHandle c
 }
 Result<Frontier> DurableMemoryStash::since(CollectionHandle c) { return model_->since(c); }
 Result<Frontier> DurableMemoryStash::upper(CollectionHandle c) { return model_->upper(c); }
+Result<Timestamp> DurableMemoryStash::peek_timestamp(CollectionHandle c) {
+  return model_->peek_timestamp(c);
+}
+Result<std::vector<PeekEntry>> DurableMemoryStash::peek(CollectionHandle c) {
+  return model_->peek(c);
+}
+Result<std::map<Bytes, Bytes>> DurableMemoryStash::peek_one(CollectionHandle c) {
+  return model_->peek_one(c);
+}
+Result<std::optional<Bytes>> DurableMemoryStash::peek_key_one(CollectionHandle c,
+                                                             const Bytes& key) {
+  return model_->peek_key_one(c, key);
+}
 
 Status DurableMemoryStash::wait_for_change(CollectionHandle c, const Frontier& known_upper,
                                            std::chrono::steady_clock::time_point deadline) {
@@ -358,7 +412,7 @@ Status DurableMemoryStash::wait_for_change(CollectionHandle c, const Frontier& k
 }
 
 DurableStats DurableMemoryStash::stats() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return stats_;
 }
 

@@ -14,8 +14,8 @@
 #include <algorithm>
 #include <set>
 
-#include "crc32c.h"
 #include "payload.h"
+#include "stash/crc32c.h"
 #include "stash/rules.h"
 
 namespace stash::durable {
@@ -25,8 +25,6 @@ constexpr std::uint8_t kEndTag = 0x10;
 constexpr std::uint8_t kCollectionV1Tag = 0x11;
 constexpr std::uint8_t kCollectionTag = 0x12;
 constexpr std::uint8_t kChunkTag = 0x13;
-// The smallest encoded update: two empty byte strings and two int64s.
-constexpr std::size_t kMinUpdateBytes = 2 + 2 + 8 + 8;
 
 std::string collection_payload(std::int64_t id, const MemoryStashImage::Collection& c) {
   std::string out;
@@ -74,61 +72,57 @@ class SnapshotSink {
   std::string buffer_;
 };
 
-// Reads one collection's header (version 2) or whole record (version 1);
-// checks what MemoryStash(image) relies on.
+// Reads one collection's header (version 2) or whole record (version 1),
+// checks what MemoryStash::Loader relies on, and hands it to `into`.
 Status read_collection(std::string_view payload, bool with_updates, std::int64_t expected_id,
-                       std::set<std::string>& names, MemoryStashImage& image,
-                       std::uint64_t& chunked_updates, std::size_t bytes_left) {
+                       std::set<std::string>& names, SnapshotVisitor& into,
+                       std::uint64_t& chunked_updates) {
   PayloadReader in(payload);
-  MemoryStashImage::Collection c;
   const auto id = in.read<std::int64_t>();
-  c.name = in.read<std::string>();
-  c.since = in.frontier();
-  c.upper = in.frontier();
-  chunked_updates = 0;
-  if (with_updates) {
-    c.updates = in.updates();
-  } else {
-    chunked_updates = in.read<std::uint64_t>();
-  }
-  in.expect_end();
+  std::string name = in.read<std::string>();
+  const Frontier since = in.frontier();
+  const Frontier upper = in.frontier();
+  chunked_updates = with_updates ? 0 : in.read<std::uint64_t>();
+  if (!with_updates) in.expect_end();
   if (!in.ok()) return std::unexpected(in.error());
   if (id != expected_id) {
     return fail(ErrorCode::kCorruption, "collection id " + std::to_string(id) +
                                             " where id " + std::to_string(expected_id) +
                                             " belongs");
   }
-  if (auto ok = rules::check_collection_name(c.name); !ok) {
+  if (auto ok = rules::check_collection_name(name); !ok) {
     return fail(ErrorCode::kCorruption, "bad collection name: " + ok.error().message());
   }
-  if (!names.insert(c.name).second) {
-    return fail(ErrorCode::kCorruption, "collection name \"" + printable(c.name) + "\" twice");
+  if (!names.insert(name).second) {
+    return fail(ErrorCode::kCorruption, "collection name \"" + printable(name) + "\" twice");
   }
-  if (c.upper < c.since) {  // INV-2
-    return fail(ErrorCode::kCorruption, "since " + c.since.to_string() + " is beyond upper " +
-                                            c.upper.to_string());
+  if (upper < since) {  // INV-2
+    return fail(ErrorCode::kCorruption, "since " + since.to_string() + " is beyond upper " +
+                                            upper.to_string());
   }
-  if (chunked_updates > bytes_left / kMinUpdateBytes) {
-    return fail(ErrorCode::kCorruption, "collection claims " + std::to_string(chunked_updates) +
-                                            " updates, more than the rest of the file holds");
+  into.collection(std::move(name), since, upper);
+  if (with_updates) {
+    in.visit_updates([&](std::string_view key, std::string_view value, Timestamp time, Diff diff) {
+      into.update(key, value, time, diff);
+    });
+    in.expect_end();
+    if (!in.ok()) return std::unexpected(in.error());
   }
-  // Bounded by the file's size (checked above), so a damaged count cannot
-  // make us allocate more than the file could hold.
-  c.updates.reserve(static_cast<std::size_t>(chunked_updates));
-  image.collections.push_back(std::move(c));
   return {};
 }
 
-// A chunk of the last collection's updates.
-Status read_chunk(std::string_view payload, MemoryStashImage& image, std::uint64_t& remaining) {
-  if (image.collections.empty()) return fail(ErrorCode::kCorruption, "chunk before any collection");
+// A chunk of the last collection's updates, handed to `into` as decoded (a
+// chunk that then fails fails the whole read).
+Status read_chunk(std::string_view payload, bool have_collection, SnapshotVisitor& into,
+                  std::uint64_t& remaining) {
+  if (!have_collection) return fail(ErrorCode::kCorruption, "chunk before any collection");
   PayloadReader in(payload);
-  std::vector<Update>& updates = image.collections.back().updates;
-  const std::size_t before = updates.size();
-  in.updates_into(updates);
+  const std::uint64_t count = in.visit_updates(
+      [&](std::string_view key, std::string_view value, Timestamp time, Diff diff) {
+        into.update(key, value, time, diff);
+      });
   in.expect_end();
   if (!in.ok()) return std::unexpected(in.error());
-  const std::uint64_t count = updates.size() - before;
   if (count == 0 || count > remaining) {
     return fail(ErrorCode::kCorruption,
                 "chunk of " + std::to_string(count) + " updates where the collection has " +
@@ -153,6 +147,21 @@ Status read_end(std::string_view payload, std::size_t collections, std::uint32_t
   if (crc != crc_before) return fail(ErrorCode::kCorruption, "snapshot checksum mismatch");
   return {};
 }
+
+// Builds a MemoryStashImage (decode_snapshot).
+class ImageVisitor final : public SnapshotVisitor {
+ public:
+  explicit ImageVisitor(MemoryStashImage& image) : image_(image) {}
+  void collection(std::string name, Frontier since, Frontier upper) override {
+    image_.collections.push_back({std::move(name), since, upper, {}});
+  }
+  void update(std::string_view key, std::string_view value, Timestamp time, Diff diff) override {
+    image_.collections.back().updates.push_back({Bytes(key), Bytes(value), time, diff});
+  }
+
+ private:
+  MemoryStashImage& image_;
+};
 
 }  // namespace
 
@@ -200,21 +209,23 @@ std::string encode_snapshot(const MemoryStashImage& image, std::uint64_t generat
   return file;
 }
 
-Result<Snapshot> decode_snapshot(std::string_view file, const std::string& path,
-                                 std::uint32_t record_bytes_max) {
-  auto frames = read_frames(file, kSnapshotMagic, path, /*torn_tail_ok=*/false, record_bytes_max);
-  if (!frames) return std::unexpected(frames.error());
-  const bool v1 = frames->version == 1;
-  Snapshot out;
-  out.generation = frames->generation;
+Result<std::uint64_t> read_snapshot(ByteSource& source, const std::string& path,
+                                    SnapshotVisitor& into, std::uint32_t record_bytes_max) {
+  FrameReader frames(source, kSnapshotMagic, path, /*torn_tail_ok=*/false, record_bytes_max,
+                     /*file_crc=*/true);
+  if (auto ok = frames.read_header(); !ok) return std::unexpected(ok.error());
+  const bool v1 = frames.version() == 1;
   std::set<std::string> names;
+  std::size_t collections = 0;
   std::uint64_t remaining = 0;  // Updates the current collection's chunks still owe.
-  for (std::size_t i = 0; i < frames->records.size(); ++i) {
-    const Frame& frame = frames->records[i];
+  for (;;) {
+    auto next = frames.next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    const Frame& frame = **next;
     const auto where = [&](const Error& e) { return corruption(path, frame.offset, e.message()); };
     const std::uint8_t tag = frame.payload.empty() ? 0 : static_cast<std::uint8_t>(frame.payload[0]);
     const std::string_view body = frame.payload.substr(frame.payload.empty() ? 0 : 1);
-    const std::int64_t next_id = static_cast<std::int64_t>(out.image.collections.size() + 1);
     if (tag != kChunkTag && remaining > 0) {
       return std::unexpected(where(Error(ErrorCode::kCorruption,
                                          "collection ends " + std::to_string(remaining) +
@@ -222,26 +233,38 @@ Result<Snapshot> decode_snapshot(std::string_view file, const std::string& path,
     }
     Status ok;
     if (tag == (v1 ? kCollectionV1Tag : kCollectionTag)) {
-      ok = read_collection(body, v1, next_id, names, out.image, remaining,
-                           file.size() - frame.offset);
+      ok = read_collection(body, v1, static_cast<std::int64_t>(collections + 1), names, into,
+                           remaining);
+      if (ok) ++collections;
     } else if (tag == kChunkTag && !v1) {
-      ok = read_chunk(body, out.image, remaining);
+      ok = read_chunk(body, collections > 0, into, remaining);
     } else if (tag == kEndTag) {
-      ok = read_end(body, out.image.collections.size(), crc32c(file.substr(0, frame.offset)));
-      if (ok && i + 1 != frames->records.size()) {
-        return std::unexpected(corruption(path, frames->records[i + 1].offset,
-                                          "record after the end record"));
-      }
-      if (ok) return out;
+      ok = read_end(body, collections, frames.crc_before_last());
+      if (!ok) return std::unexpected(where(ok.error()));
+      auto after = frames.next();
+      if (!after) return std::unexpected(after.error());
+      if (*after) return std::unexpected(corruption(path, (*after)->offset, "record after the end record"));
+      return frames.generation();
     } else {
       ok = fail(ErrorCode::kCorruption, "unknown snapshot record tag " + std::to_string(tag) +
                                             " (format version " +
-                                            std::to_string(frames->version) + ")");
+                                            std::to_string(frames.version()) + ")");
     }
     if (!ok) return std::unexpected(where(ok.error()));
   }
-  return std::unexpected(corruption(path, frames->valid_bytes,
+  return std::unexpected(corruption(path, frames.valid_bytes(),
                                     "snapshot truncated: no end record"));
+}
+
+Result<Snapshot> decode_snapshot(std::string_view file, const std::string& path,
+                                 std::uint32_t record_bytes_max) {
+  Snapshot out;
+  MemorySource source(file);
+  ImageVisitor into(out.image);
+  auto generation = read_snapshot(source, path, into, record_bytes_max);
+  if (!generation) return std::unexpected(generation.error());
+  out.generation = *generation;
+  return out;
 }
 
 std::string encode_log_header(std::uint64_t generation, std::uint32_t version) {
@@ -256,21 +279,34 @@ std::string encode_log_record(const Command& command) {
   return out;
 }
 
+Result<std::optional<std::pair<Command, std::size_t>>> LogReader::next() {
+  auto frame = frames_.next();
+  if (!frame) return std::unexpected(frame.error());
+  if (!*frame) return std::nullopt;
+  auto command = decode_command((*frame)->payload);
+  if (!command) {
+    return std::unexpected(corruption(path_, (*frame)->offset, command.error().message()));
+  }
+  return std::pair{std::move(*command), (*frame)->offset};
+}
+
 Result<Log> decode_log(std::string_view file, const std::string& path,
                        std::uint32_t record_bytes_max) {
-  auto frames = read_frames(file, kLogMagic, path, /*torn_tail_ok=*/true, record_bytes_max);
-  if (!frames) return std::unexpected(frames.error());
+  MemorySource source(file);
+  LogReader reader(source, path, record_bytes_max);
+  if (auto ok = reader.read_header(); !ok) return std::unexpected(ok.error());
   Log out;
-  out.version = frames->version;
-  out.generation = frames->generation;
-  out.valid_bytes = frames->valid_bytes;
-  out.torn_tail = frames->torn_tail;
-  for (const Frame& frame : frames->records) {
-    auto command = decode_command(frame.payload);
-    if (!command) return std::unexpected(corruption(path, frame.offset, command.error().message()));
-    out.commands.push_back(std::move(*command));
-    out.offsets.push_back(frame.offset);
+  out.version = reader.version();
+  out.generation = reader.generation();
+  for (;;) {
+    auto next = reader.next();
+    if (!next) return std::unexpected(next.error());
+    if (!*next) break;
+    out.commands.push_back(std::move((*next)->first));
+    out.offsets.push_back((*next)->second);
   }
+  out.valid_bytes = reader.valid_bytes();
+  out.torn_tail = reader.torn_tail();
   return out;
 }
 

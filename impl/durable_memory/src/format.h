@@ -6,10 +6,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "stash/env.h"
 #include "stash/error.h"
 
 namespace stash::durable {
@@ -61,6 +64,94 @@ struct Frames {
   std::size_t valid_bytes = 0;
   // A torn record followed the last good one and was dropped (logs only).
   bool torn_tail = false;
+};
+
+// Where a FrameReader gets a file's bytes: the whole file in memory (tests,
+// fuzzers) or a SequentialFile read through a buffer (open).
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // The next `n` bytes, or all that are left if fewer, without consuming
+  // them. Valid until the next call.
+  virtual Result<std::string_view> peek(std::size_t n) = 0;
+  // Consumes `n` bytes of what peek() returned.
+  virtual void skip(std::size_t n) = 0;
+};
+
+// A file already in memory. Views point into it and stay valid as long as it.
+class MemorySource final : public ByteSource {
+ public:
+  explicit MemorySource(std::string_view file) : rest_(file) {}
+  Result<std::string_view> peek(std::size_t n) override { return rest_.substr(0, n); }
+  void skip(std::size_t n) override { rest_.remove_prefix(n); }
+
+ private:
+  std::string_view rest_;
+};
+
+// A file read in pieces of `read_bytes` (or a whole record, if larger), so
+// that only about one record is ever in memory.
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(SequentialFile& file, std::size_t read_bytes = 1 << 20)
+      : file_(file), read_bytes_(read_bytes) {}
+  Result<std::string_view> peek(std::size_t n) override;
+  void skip(std::size_t n) override {
+    begin_ += n;
+    consumed_ += n;
+  }
+  // Bytes consumed so far: the file's size once it was read to the end.
+  std::size_t consumed() const { return consumed_; }
+
+ private:
+  SequentialFile& file_;
+  const std::size_t read_bytes_;
+  std::string buffer_;     // Bytes read, of which [begin_, size) are not consumed.
+  std::size_t begin_ = 0;
+  bool at_end_ = false;    // The file has no more bytes.
+  std::size_t consumed_ = 0;
+};
+
+// Reads a file's frames one at a time, every checksum checked, with the
+// rules of read_frames() below. With `file_crc`, it also keeps the CRC32C of
+// every byte before the record next() returned last (the snapshot's end
+// record checks it).
+class FrameReader {
+ public:
+  FrameReader(ByteSource& source, std::string_view magic, std::string path,
+              bool torn_tail_ok, std::uint32_t record_bytes_max, bool file_crc = false)
+      : source_(source), magic_(magic), path_(std::move(path)), torn_tail_ok_(torn_tail_ok),
+        record_bytes_max_(record_bytes_max), file_crc_(file_crc) {}
+  // Reads and checks the file header: call first.
+  Status read_header();
+  std::uint32_t version() const { return version_; }
+  std::uint64_t generation() const { return generation_; }
+  // The next record (its payload valid until the next call), or nullopt at
+  // the end of the file or, with torn_tail_ok, at a torn tail.
+  Result<std::optional<Frame>> next();
+  // Bytes from the start of the file through the last good record.
+  std::size_t valid_bytes() const { return offset_; }
+  bool torn_tail() const { return torn_tail_; }
+  std::uint32_t crc_before_last() const { return crc_before_last_; }
+
+ private:
+  Result<std::optional<Frame>> torn_or(std::string_view what);
+  Result<std::optional<Frame>> torn();
+  void consume(std::string_view bytes);
+
+  ByteSource& source_;
+  const std::string_view magic_;
+  const std::string path_;
+  const bool torn_tail_ok_;
+  const std::uint32_t record_bytes_max_;
+  const bool file_crc_;
+  std::uint32_t version_ = kFormatVersion;
+  std::uint64_t generation_ = 0;
+  std::size_t offset_ = 0;  // Of the next record.
+  bool torn_tail_ = false;
+  std::uint32_t crc_ = 0;   // Of the bytes before offset_ (file_crc_ only).
+  std::uint32_t crc_before_last_ = 0;
+  std::size_t pending_ = 0;  // Bytes of the record returned last, not yet consumed.
 };
 
 // Splits `file` (read from `path`) into frames. With `torn_tail_ok` (the

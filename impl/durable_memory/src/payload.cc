@@ -53,6 +53,12 @@ std::uint64_t PayloadReader::updates_into(std::vector<Update>& out) {
   return i;
 }
 
+void PayloadReader::read_bytes(std::string& out) {
+  out.clear();
+  if (error_) return;
+  if (auto ok = internal::read_escaped("string", rest_, out); !ok) fail(ok.error().message());
+}
+
 void PayloadReader::expect_end() {
   if (ok() && !rest_.empty()) fail(std::to_string(rest_.size()) + " trailing bytes");
 }

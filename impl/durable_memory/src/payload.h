@@ -1,5 +1,5 @@
 // The pieces every record payload is built from, in the order-preserving
-// codecs of stash/codec.h (docs/durable-format.md, "Payload fields").
+// codecs of stash/codec.h (docs/durable-format.md, "Grammar").
 #ifndef STASH_DURABLE_MEMORY_PAYLOAD_H_
 #define STASH_DURABLE_MEMORY_PAYLOAD_H_
 
@@ -43,6 +43,29 @@ class PayloadReader {
   std::vector<Update> updates();
   // Reads `count update*` onto the end of `out`; returns the count read.
   std::uint64_t updates_into(std::vector<Update>& out);
+  // Reads `count update*`, calling visit(key, value, time, diff) for each
+  // update read whole; the views are valid during the call only (two
+  // buffers are reused, so nothing is allocated per update). Returns how
+  // many were visited.
+  template <typename Visit>
+  std::uint64_t visit_updates(Visit&& visit) {
+    const auto count = read<std::uint64_t>();
+    // A damaged count only costs the loop: each update takes at least 20
+    // bytes, so the payload runs out first.
+    std::uint64_t visited = 0;
+    while (visited < count && ok()) {
+      read_bytes(key_);
+      read_bytes(value_);
+      const auto time = read<Timestamp>();
+      const auto diff = read<Diff>();
+      if (!ok()) break;
+      visit(std::string_view(key_), std::string_view(value_), time, diff);
+      ++visited;
+    }
+    return visited;
+  }
+  // Reads one `bytes` value into `out` (replacing its content).
+  void read_bytes(std::string& out);
   // Fails unless the whole payload was read.
   void expect_end();
   void fail(std::string what);
@@ -55,6 +78,7 @@ class PayloadReader {
   std::string_view all_;
   std::string_view rest_;
   std::optional<std::string> error_;
+  std::string key_, value_;  // visit_updates' buffers.
 };
 
 }  // namespace stash::durable

@@ -35,12 +35,12 @@ Status write_synced(Env& env, const std::string& path,
 
 }  // namespace
 
-Status DurableMemoryStash::write_snapshot(std::unique_lock<std::mutex>& lock) {
+Status DurableMemoryStash::write_snapshot() {
   // Step 1, and no leader may still be syncing the log about to be replaced.
   while (sync_running_ || synced_seq_ < appended_seq_) {
     if (sync_running_) {
-      synced_.wait(lock);
-    } else if (auto ok = sync_through(lock, appended_seq_); !ok) {
+      mutex_.wait(synced_);
+    } else if (auto ok = sync_through(appended_seq_); !ok) {
       return std::unexpected(*refused_);
     }
   }
@@ -104,14 +104,14 @@ Status DurableMemoryStash::start_log(std::string_view content) {
   return {};
 }
 
-void DurableMemoryStash::maybe_snapshot(std::unique_lock<std::mutex>& lock) {
+void DurableMemoryStash::maybe_snapshot() {
   if (log_bytes_ <= std::max(snapshot_bytes_, options_.snapshot_log_bytes_min)) return;
   // The caller's record is durable in the log already, so its call succeeds
   // whatever happens here. A failure before the rename (say the disk is
   // full) leaves the old snapshot and the log in charge, and the stash goes
   // on appending to that log; it tries again after the next write. A later
   // failure made the stash refuse writes.
-  (void)write_snapshot(lock);
+  (void)write_snapshot();
 }
 
 Status DurableMemoryStash::snapshot() {
@@ -119,9 +119,9 @@ Status DurableMemoryStash::snapshot() {
     return fail(ErrorCode::kInvalidArgument,
                 "snapshot: the stash in " + dir_ + " is open read-only");
   }
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (refused_) return std::unexpected(*refused_);
-  if (auto ok = write_snapshot(lock); !ok) {
+  if (auto ok = write_snapshot(); !ok) {
     if (refused_) return ok;
     return fail(ErrorCode::kIoError, ok.error().message() +
                                          " (the previous snapshot and the log stay in charge; "

@@ -31,7 +31,7 @@ class FaultLock final : public FileLock {
             int epoch)
       : table_(std::move(table)), path_(std::move(path)), mode_(mode), epoch_(epoch) {}
   ~FaultLock() override {
-    std::lock_guard lock(table_->mutex);
+    MutexLock lock(table_->mutex);
     if (epoch_ != table_->epoch) return;
     if (mode_ == Env::LockMode::kExclusive) table_->exclusive[path_] = false;
     else if (table_->shared[path_] > 0) --table_->shared[path_];
@@ -47,43 +47,43 @@ class FaultLock final : public FileLock {
 }  // namespace
 
 void FaultEnv::crash_at_sync(int k) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   crash_at_ = k;
 }
 
 void FaultEnv::fail_nth(int n, int err) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   fail_at_ = n;
   fail_errno_ = err;
 }
 
 void FaultEnv::set_disk_full(bool full) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   disk_full_ = full;
 }
 
 void FaultEnv::set_sync_delay(std::chrono::microseconds delay) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   sync_delay_ = delay;
 }
 
 int FaultEnv::sync_points() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return sync_points_;
 }
 
 int FaultEnv::fallible_calls() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return fallible_calls_;
 }
 
 bool FaultEnv::crashed() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return crashed_;
 }
 
 void FaultEnv::restart(Tear tear) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   entries_ = durable_entries_;
   for (auto& [path, inode] : entries_) {
     std::string kept = inode->durable;
@@ -101,7 +101,7 @@ void FaultEnv::restart(Tear tear) {
   crashed_ = false;
   disk_full_ = false;
   {
-    std::lock_guard locks(locks_->mutex);
+    MutexLock locks(locks_->mutex);
     locks_->shared.clear();
     locks_->exclusive.clear();
     ++locks_->epoch;
@@ -109,13 +109,13 @@ void FaultEnv::restart(Tear tear) {
 }
 
 std::string FaultEnv::contents(const std::string& path) const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto it = entries_.find(path);
   return it == entries_.end() ? std::string() : it->second->data;
 }
 
 void FaultEnv::set_contents(const std::string& path, std::string data) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto inode = std::make_shared<Inode>(Inode{data, data});
   entries_[path] = inode;
   durable_entries_[path] = inode;
@@ -138,7 +138,7 @@ Status FaultEnv::fault_point(const std::string& what, bool is_sync, std::string_
 }
 
 Result<std::unique_ptr<WritableFile>> FaultEnv::new_writable_file(const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto ok = fault_point("create " + path, false, {}, nullptr, true); !ok) {
     return std::unexpected(ok.error());
   }
@@ -148,7 +148,7 @@ Result<std::unique_ptr<WritableFile>> FaultEnv::new_writable_file(const std::str
 }
 
 Result<std::unique_ptr<WritableFile>> FaultEnv::reopen_writable_file(const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto ok = fault_point("open for appending " + path, false); !ok) {
     return std::unexpected(ok.error());
   }
@@ -159,7 +159,7 @@ Result<std::unique_ptr<WritableFile>> FaultEnv::reopen_writable_file(const std::
 
 Status FaultEnv::file_append(const std::shared_ptr<Inode>& inode, const std::string& path,
                              std::string_view data) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   last_appended_ = inode;
   if (auto ok = fault_point("append " + path, false, data, inode.get(), true); !ok) return ok;
   inode->data += data;
@@ -169,11 +169,11 @@ Status FaultEnv::file_append(const std::shared_ptr<Inode>& inode, const std::str
 Status FaultEnv::file_sync(const std::shared_ptr<Inode>& inode, const std::string& path) {
   std::chrono::microseconds delay;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     delay = sync_delay_;
   }
   if (delay.count() > 0) std::this_thread::sleep_for(delay);
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto ok = fault_point("sync " + path, true); !ok) {
     // Writeback failed: the pending bytes are gone, though still visible.
     if (!crashed_) inode->durable += std::string(inode->data.size() - inode->durable.size(), '\0');
@@ -184,7 +184,7 @@ Status FaultEnv::file_sync(const std::shared_ptr<Inode>& inode, const std::strin
 }
 
 Result<std::string> FaultEnv::read_file(const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (crashed_) return std::unexpected(io("read " + path + " after the simulated crash", EIO));
   auto it = entries_.find(path);
   if (it == entries_.end()) return fail(ErrorCode::kNotFound, "no file " + path);
@@ -192,12 +192,12 @@ Result<std::string> FaultEnv::read_file(const std::string& path) {
 }
 
 bool FaultEnv::file_exists(const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return entries_.contains(path);
 }
 
 Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto ok = fault_point("rename " + from, false, {}, nullptr, true); !ok) return ok;
   auto it = entries_.find(from);
   if (it == entries_.end()) return fail(ErrorCode::kIoError, "rename: no file " + from);
@@ -207,7 +207,7 @@ Status FaultEnv::rename_file(const std::string& from, const std::string& to) {
 }
 
 Status FaultEnv::remove_file(const std::string& path) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (crashed_) return std::unexpected(io("remove after the simulated crash", EIO));
   entries_.erase(path);
   return {};
@@ -216,14 +216,14 @@ Status FaultEnv::remove_file(const std::string& path) {
 Status FaultEnv::create_dir(const std::string&) { return {}; }
 
 Status FaultEnv::sync_dir(const std::string& dir) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (auto ok = fault_point("sync directory " + dir, true); !ok) return ok;
   durable_entries_ = entries_;
   return {};
 }
 
 Result<std::unique_ptr<FileLock>> FaultEnv::lock_file(const std::string& path, LockMode mode) {
-  std::lock_guard lock(locks_->mutex);
+  MutexLock lock(locks_->mutex);
   const bool exclusive_held = locks_->exclusive[path];
   const bool shared_held = locks_->shared[path] > 0;
   if (exclusive_held || (mode == LockMode::kExclusive && shared_held)) {

@@ -26,9 +26,9 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "stash/mutex.h"
 #include "stash/env.h"
 
 namespace stash::test {
@@ -79,10 +79,10 @@ class FaultEnv final : public Env {
   // Who holds which lock; shared with the locks handed out, which may
   // outlive this env or a restart().
   struct LockTable {
-    std::mutex mutex;
-    std::map<std::string, int> shared;  // Holders per path.
-    std::map<std::string, bool> exclusive;
-    int epoch = 0;  // Bumped by restart(): older locks are gone.
+    Mutex mutex;
+    std::map<std::string, int> shared STASH_GUARDED_BY(mutex);  // Holders per path.
+    std::map<std::string, bool> exclusive STASH_GUARDED_BY(mutex);
+    int epoch STASH_GUARDED_BY(mutex) = 0;  // Bumped by restart(): older locks are gone.
   };
 
   // Used by the files this env hands out.
@@ -93,19 +93,20 @@ class FaultEnv final : public Env {
  private:
   // Counts a fallible call; returns the injected error, if this one fails.
   Status fault_point(const std::string& what, bool is_sync, std::string_view data = {},
-                     Inode* partial = nullptr, bool needs_space = false);
+                     Inode* partial = nullptr, bool needs_space = false)
+      STASH_REQUIRES(mutex_);
 
-  mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Inode>> entries_;  // Visible.
-  std::map<std::string, std::shared_ptr<Inode>> durable_entries_;
-  std::shared_ptr<Inode> last_appended_;
-  int sync_points_ = 0;
-  int fallible_calls_ = 0;
-  int crash_at_ = 0;  // 0: none.
-  bool crashed_ = false;
-  int fail_at_ = 0;   // 0: none.
-  int fail_errno_ = 0;
-  bool disk_full_ = false;
+  mutable Mutex mutex_;
+  std::map<std::string, std::shared_ptr<Inode>> entries_ STASH_GUARDED_BY(mutex_);  // Visible.
+  std::map<std::string, std::shared_ptr<Inode>> durable_entries_ STASH_GUARDED_BY(mutex_);
+  std::shared_ptr<Inode> last_appended_ STASH_GUARDED_BY(mutex_);
+  int sync_points_ STASH_GUARDED_BY(mutex_) = 0;
+  int fallible_calls_ STASH_GUARDED_BY(mutex_) = 0;
+  int crash_at_ STASH_GUARDED_BY(mutex_) = 0;  // 0: none.
+  bool crashed_ STASH_GUARDED_BY(mutex_) = false;
+  int fail_at_ STASH_GUARDED_BY(mutex_) = 0;   // 0: none.
+  int fail_errno_ STASH_GUARDED_BY(mutex_) = 0;
+  bool disk_full_ STASH_GUARDED_BY(mutex_) = false;
   std::shared_ptr<LockTable> locks_ = std::make_shared<LockTable>();
   std::chrono::microseconds sync_delay_{0};
 };

@@ -1,182 +1,43 @@
-// stash::open: the URL rules every scheme shares, and the one table of
-// schemes. Adding a backend is one entry in kSchemes (plus its harness in
-// impl/open/testing/harnesses.cc for `stash check`).
+// stash::open: the URL rules every scheme shares. The schemes themselves
+// live with their backends (impl/<backend>/scheme/open_scheme.cc), each
+// registered by one stash_backend(...) line in impl/open/CMakeLists.txt.
 #include "stash/open.h"
 
-#include <array>
+#include <vector>
 
-#include "stash/memory_stash.h"
-#include "url_parts.h"
-#if STASH_HAVE_DURABLE_MEMORY
-#include "stash/durable_memory_stash.h"
-#endif
-#if STASH_HAVE_SQLITE
-#include "stash/sqlite_stash.h"
-#endif
-#if STASH_HAVE_POSTGRES
-#include "stash/postgres_stash.h"
-#endif
+#include "scheme.h"
 
 namespace stash {
-namespace {
 
-using Opener = Result<std::unique_ptr<Stash>> (*)(std::string_view url,
-                                                  std::string_view location,
-                                                  const OpenOptions& options);
-
-struct Scheme {
-  SchemeInfo info;
-  Opener open;                  // nullptr when the backend is not built in
-  std::string_view build_flag;  // what left it out, for the error message
-};
-
+namespace open_scheme {
 Error bad(std::string_view url, const std::string& why) {
   return Error(ErrorCode::kInvalidArgument, "\"" + std::string(url) + "\": " + why);
 }
+}  // namespace open_scheme
 
-template <typename T>
-Result<std::unique_ptr<Stash>> as_stash(Result<std::unique_ptr<T>> opened) {
-  if (!opened) return std::unexpected(opened.error());
-  return std::unique_ptr<Stash>(std::move(*opened));
-}
+namespace {
 
-Result<std::unique_ptr<Stash>> open_memory(std::string_view url, std::string_view location,
-                                           const OpenOptions& options) {
-  if (location.empty()) {
-    if (options.read_only) {
-      return std::unexpected(
-          bad(url, "a new in-memory store cannot be read-only (it is empty and stays so)"));
-    }
-    return std::unique_ptr<Stash>(std::make_unique<MemoryStash>());
-  }
-#if STASH_HAVE_DURABLE_MEMORY
-  auto parts = url::split_options(url, location);
-  if (!parts) return std::unexpected(parts.error());
-  if (!parts->options.empty()) {
-    return std::unexpected(bad(url, "memory:DIR takes no options, got " +
-                                        parts->options.begin()->first));
-  }
-  MemoryStashOptions memory_options;
-  memory_options.create_if_missing = options.create_if_missing && !options.read_only;
-  memory_options.read_only = options.read_only;
-  return as_stash(DurableMemoryStash::open(parts->path, memory_options));
-#else
-  return std::unexpected(Error(ErrorCode::kUnavailable,
-                               "\"" + std::string(url) +
-                                   "\": this build has no DurableMemoryStash (memory:DIR)"));
-#endif
-}
-
-#if STASH_HAVE_SQLITE
-Result<std::unique_ptr<Stash>> open_sqlite(std::string_view url, std::string_view location,
-                                           const OpenOptions& options) {
-  auto parts = url::split_options(url, location);
-  if (!parts) return std::unexpected(parts.error());
-  if (parts->path.empty()) {
-    return std::unexpected(bad(url, "sqlite: needs a file path, e.g. sqlite:/var/lib/app/"
-                                    "catalog.stash (there is no in-memory SQLite stash)"));
-  }
-  SqliteOptions sqlite;
-  sqlite.read_only = options.read_only;
-  sqlite.create_if_missing = options.create_if_missing;
-  for (const auto& [key, value] : parts->options) {
-    if (key == "synchronous") {
-      if (value == "full") sqlite.synchronous = SqliteOptions::Synchronous::kFull;
-      else if (value == "normal") sqlite.synchronous = SqliteOptions::Synchronous::kNormal;
-      else if (value == "off") sqlite.synchronous = SqliteOptions::Synchronous::kOff;
-      else return std::unexpected(bad(url, "synchronous must be full, normal or off, got \"" +
-                                               value + "\""));
-    } else if (key == "busy_timeout_ms") {
-      auto ms = url::int_option(url, key, value, 0, 3'600'000);
-      if (!ms) return std::unexpected(ms.error());
-      sqlite.busy_timeout_ms = *ms;
-    } else {
-      return std::unexpected(bad(url, "unknown sqlite option \"" + key +
-                                          "\" (known: synchronous, busy_timeout_ms)"));
-    }
-  }
-  return as_stash(SqliteStash::open(parts->path, sqlite));
-}
-#endif
-
-#if STASH_HAVE_POSTGRES
-Result<std::unique_ptr<Stash>> open_postgres(std::string_view url, std::string_view location,
-                                             const OpenOptions& options) {
-  // "postgres://user@host/db" arrives as location "//user@host/db".
-  const std::string dsn =
-      location.starts_with("//") ? "postgres:" + std::string(location) : std::string(location);
-  auto split = url::split_postgres_dsn(url, dsn);
-  if (!split) return std::unexpected(split.error());
-  if (split->conninfo.empty()) {
-    return std::unexpected(bad(url, "postgres: needs a libpq connection string, e.g. "
-                                    "postgres:host=/tmp dbname=app schema=catalog"));
-  }
-  PostgresOptions postgres;
-  postgres.read_only = options.read_only;
-  for (const auto& [key, value] : split->stash_options) {
-    if (key == "schema") {
-      if (value.empty()) return std::unexpected(bad(url, "schema must not be empty"));
-      postgres.schema = value;
-    } else {  // statement_timeout_ms
-      auto ms = url::int_option(url, key, value, 0, 86'400'000);
-      if (!ms) return std::unexpected(ms.error());
-      postgres.statement_timeout_ms = *ms;
-    }
-  }
-  if (!options.create_if_missing && !options.read_only) {
-    // PostgresStash creates a missing schema when writing; open read-only
-    // first to learn whether the store exists.
-    PostgresOptions probe = postgres;
-    probe.read_only = true;
-    auto existing = PostgresStash::open(split->conninfo, probe);
-    if (!existing) return std::unexpected(existing.error());
-  }
-  return as_stash(PostgresStash::open(split->conninfo, postgres));
-}
-#endif
-
-constexpr std::array kSchemes = {
-    Scheme{{"memory",
-            "memory:          a new MemoryStash (in memory only)\n"
-            "memory:DIR       a DurableMemoryStash in directory DIR (snapshot + log)",
-            true},
-           open_memory, ""},
-#if STASH_HAVE_SQLITE
-    Scheme{{"sqlite", "sqlite:PATH      a SqliteStash in file PATH [?synchronous=full|normal|off]",
-            true},
-           open_sqlite, ""},
-#else
-    Scheme{{"sqlite", "sqlite:PATH      (not in this build: STASH_WITH_SQLITE=OFF)", false},
-           nullptr, "STASH_WITH_SQLITE=OFF"},
-#endif
-#if STASH_HAVE_POSTGRES
-    Scheme{{"postgres",
-            "postgres:DSN     a PostgresStash on libpq connection string DSN [schema=NAME]",
-            true},
-           open_postgres, ""},
-#else
-    Scheme{{"postgres", "postgres:DSN     (not in this build: STASH_WITH_POSTGRES=OFF)", false},
-           nullptr, "STASH_WITH_POSTGRES=OFF"},
-#endif
-};
-
-const std::array<SchemeInfo, kSchemes.size()> kInfos = [] {
-  std::array<SchemeInfo, kSchemes.size()> infos{};
-  for (std::size_t i = 0; i < kSchemes.size(); ++i) infos[i] = kSchemes[i].info;
-  return infos;
-}();
+using open_scheme::bad;
+using open_scheme::OpenScheme;
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 bool is_space(unsigned char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 }  // namespace
 
-std::span<const SchemeInfo> schemes() { return kInfos; }
+std::span<const SchemeInfo> schemes() {
+  static const std::vector<SchemeInfo> infos = [] {
+    std::vector<SchemeInfo> all;
+    for (const OpenScheme* scheme : open_scheme::all()) all.push_back(scheme->info);
+    return all;
+  }();
+  return infos;
+}
 
 std::string known_schemes() {
   std::string out;
-  for (const Scheme& scheme : kSchemes) {
-    out += (out.empty() ? "" : ", ") + std::string(scheme.info.name) + ":";
+  for (const OpenScheme* scheme : open_scheme::all()) {
+    out += (out.empty() ? "" : ", ") + std::string(scheme->info.name) + ":";
   }
   return out;
 }
@@ -225,14 +86,14 @@ Result<StashUrl> parse_url(std::string_view url) {
 Result<std::unique_ptr<Stash>> open(std::string_view url, const OpenOptions& options) {
   auto parsed = parse_url(url);
   if (!parsed) return std::unexpected(parsed.error());
-  for (const Scheme& scheme : kSchemes) {
-    if (scheme.info.name != parsed->scheme) continue;
-    if (scheme.open == nullptr) {
+  for (const OpenScheme* scheme : open_scheme::all()) {
+    if (scheme->info.name != parsed->scheme) continue;
+    if (scheme->open == nullptr) {
       return fail(ErrorCode::kUnavailable,
                   "\"" + std::string(url) + "\": this build has no " + parsed->scheme +
-                      " backend (built with " + std::string(scheme.build_flag) + ")");
+                      " backend (built with " + std::string(scheme->build_flag) + ")");
     }
-    return scheme.open(url, parsed->location, options);
+    return scheme->open(url, parsed->location, options);
   }
   return std::unexpected(bad(url, "unknown scheme \"" + parsed->scheme +
                                       ":\"; known schemes: " + known_schemes()));

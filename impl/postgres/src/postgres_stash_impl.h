@@ -1,7 +1,7 @@
 // PostgresStash::Impl: one connection (replaced on loss), the prepared SQL,
 // this writer's cache of frontiers, and the transaction discipline every
 // call follows (transaction.cc). Opening lives in open.cc, the operations in
-// postgres_stash.cc and consolidate.cc.
+// postgres_stash.cc.
 //
 // A call's transaction is one round trip:
 //   read:   BEGIN READ ONLY; [fence check]; the reads; COMMIT   (pipelined)

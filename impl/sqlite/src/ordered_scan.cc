@@ -41,17 +41,16 @@ void advance_pair(const std::vector<Entry>& entries, Timestamp since, PairRows& 
 
 std::int64_t collection_id(const CollectionRow& collection) { return collection.id; }
 
-Status ScanChecks::next(std::string_view key, std::string_view value, std::int64_t crc) {
+Status ScanChecks::next(std::string_view key, std::string_view value, const PairRows& previous,
+                        std::int64_t crc) {
   if (rows_ > 0) {
-    const int c = compare(key, last_key_);
-    if (c < 0 || (c == 0 && compare(value, last_value_) <= 0)) {
+    const int c = compare(key, previous.key);
+    if (c < 0 || (c == 0 && compare(value, previous.value) <= 0)) {
       return fail(ErrorCode::kCorruption,
                   "sqlite: data rows of collection #" + std::to_string(collection_.id) +
                       " are out of order: the table's B-tree is damaged");
     }
   }
-  last_key_.assign(key);
-  last_value_.assign(value);
   ++rows_;
   digest_ += digest_term(crc);
   return {};

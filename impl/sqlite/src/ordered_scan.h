@@ -52,16 +52,17 @@ inline bool fits_int64(Int128 d) { return fits_in_diff(d); }
 class ScanChecks {
  public:
   explicit ScanChecks(const CollectionRow& collection) : collection_(collection) {}
-  // The row at (key, value) with checksum `crc` comes next: kCorruption if it
-  // is not strictly after the previous one.
-  Status next(std::string_view key, std::string_view value, std::int64_t crc);
+  // The row at (key, value) with checksum `crc` comes next, after the row
+  // `previous` holds (ignored for the first row): kCorruption if it is not
+  // strictly after it.
+  Status next(std::string_view key, std::string_view value, const PairRows& previous,
+              std::int64_t crc);
   // At the end of the scan: kCorruption unless the rows seen are those the
   // collection row counts.
   Status finish() const;
 
  private:
   const CollectionRow& collection_;
-  Bytes last_key_, last_value_;
   std::int64_t rows_ = 0;
   std::uint64_t digest_ = 0;
 };
@@ -69,9 +70,11 @@ class ScanChecks {
 std::int64_t collection_id(const CollectionRow& collection);
 
 // Steps `scan` (kScanSql, bound to the collection's id) to the end and calls
-// visit(PairRows&) once per pair, in (key, value) order; the visitor may move
-// the key and value out. Stops at the first error, the visitor's included.
-// Damage (see above) is kCorruption.
+// visit(const PairRows&) once per pair, in (key, value) order. The pair
+// stays as it is until the next row has been checked against it (the order
+// check), so its bytes are copied out, never moved: one copy per row, into
+// the result. Stops at the first error, the visitor's included. Damage (see
+// above) is kCorruption.
 template <typename Visit>
 Status scan_pairs(Statement& scan, const CollectionRow& collection, Timestamp since,
                   Visit&& visit) {
@@ -89,11 +92,11 @@ Status scan_pairs(Statement& scan, const CollectionRow& collection, Timestamp si
     entries.clear();
     std::int64_t crc = 0;
     if (auto ok = decode_row(s, 2, id, key, value, entries, crc, false); !ok) return ok;
-    if (auto ok = checks.next(key, value, crc); !ok) return ok;
-    pair.key.assign(key);
+    if (auto ok = checks.next(key, value, pair, crc); !ok) return ok;
+    pair.key.assign(key);  // Reuses the previous row's buffers.
     pair.value.assign(value);
     advance_pair(entries, since, pair);
-    if (auto ok = visit(pair); !ok) return ok;
+    if (auto ok = visit(static_cast<const PairRows&>(pair)); !ok) return ok;
   }
   return checks.finish();
 }

@@ -187,9 +187,9 @@ void SqliteStash::Impl::rollback() {
 }
 
 Status SqliteStash::Impl::submit(WriteRequest& request) {
-  std::unique_lock queue(queue_mutex_);
+  MutexLock queue(queue_mutex_);
   queue_.push_back(&request);
-  queue_cv_.wait(queue, [&] { return request.done || !leading_; });
+  while (!request.done && leading_) queue.wait(queue_cv_);
   if (request.done) return request.status;
   // Lead: take every call queued so far (this one included) as one group.
   leading_ = true;
@@ -206,7 +206,7 @@ Status SqliteStash::Impl::submit(WriteRequest& request) {
 }
 
 void SqliteStash::Impl::run_group(std::span<WriteRequest* const> group) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   auto fail_from = [&](std::size_t first, const Error& e) {
     for (std::size_t i = first; i < group.size(); ++i) group[i]->status = std::unexpected(e);
   };
@@ -218,7 +218,7 @@ void SqliteStash::Impl::run_group(std::span<WriteRequest* const> group) {
   }
   // The transaction ended under us (SQLite rolls back on some I/O errors,
   // or a savepoint step failed): nothing of this group is applied.
-  auto lose_group = [&](std::size_t failed, const Error& e) {
+  auto lose_group = [&](std::size_t failed, const Error& e) STASH_REQUIRES(mutex_) {
     rollback();
     const Error lost(e.code(), "rolled back with the other calls of its commit group: " +
                                    e.message());
@@ -441,14 +441,14 @@ Result<std::vector<Update>> SqliteStash::iter(CollectionHandle c) {
     const Timestamp since = *row->since.element();
     std::vector<Update> out;
     out.reserve(static_cast<std::size_t>(std::max<std::int64_t>(row->rows, 0)));
-    auto visit = [&](PairRows& p) -> Status {
+    auto visit = [&](const PairRows& p) -> Status {
       const bool has_since = p.any_at_since && p.at_since != 0;
       const std::size_t groups = (has_since ? 1 : 0) + p.later.size();
-      if (groups == 1) {  // the common case: move the pair's bytes into the result
+      if (groups == 1) {  // the common case: one entry, one copy of the bytes
         const Timestamp t = has_since ? since : p.later.front().first;
         const Int128 d = has_since ? p.at_since : p.later.front().second;
         if (!sqlite::fits_int64(d)) return std::unexpected(rules::diff_out_of_range(c));
-        out.push_back({std::move(p.key), std::move(p.value), t, static_cast<Diff>(d)});
+        out.push_back({p.key, p.value, t, static_cast<Diff>(d)});
         return {};
       }
       return for_each_group(p, since, [&](Timestamp t, Int128 d) -> Status {
@@ -591,7 +591,7 @@ Status scan_peek(SqliteStash::Impl& impl, CollectionHandle c, Emit emit) {
   auto ts = rules::peek_timestamp(c, row->since, row->upper);
   if (!ts) return std::unexpected(ts.error());
   const Timestamp since = *row->since.element();  // upper > since: finite
-  auto visit = [&](PairRows& p) -> Status {
+  auto visit = [&](const PairRows& p) -> Status {
     const PeekSum sum = peek_sum(p, since, *ts);
     if (sum.wide || !sqlite::fits_int64(sum.sum)) {
       return std::unexpected(rules::diff_out_of_range(c));
@@ -607,8 +607,8 @@ Status scan_peek(SqliteStash::Impl& impl, CollectionHandle c, Emit emit) {
 Result<std::vector<PeekEntry>> SqliteStash::peek(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::vector<PeekEntry>> {
     std::vector<PeekEntry> out;
-    auto emit = [&](PairRows& p, Diff sum) {
-      out.push_back({std::move(p.key), std::move(p.value), sum});
+    auto emit = [&](const PairRows& p, Diff sum) {
+      out.push_back({p.key, p.value, sum});
     };
     if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());
     return out;
@@ -621,14 +621,14 @@ Result<std::map<Bytes, Bytes>> SqliteStash::peek_one(CollectionHandle c) {
   return impl_->read([&]() -> Result<std::map<Bytes, Bytes>> {
     std::map<Bytes, Bytes> out;
     std::optional<Error> first_error;
-    auto emit = [&](PairRows& p, Diff sum) {
+    auto emit = [&](const PairRows& p, Diff sum) {
       if (first_error) return;
       if (sum != 1) {
         first_error = rules::unexpected_peek_multiplicity(c);
       } else if (!out.empty() && std::prev(out.end())->first == p.key) {
         first_error = rules::duplicate_peek_keys(c);
       } else {
-        out.emplace_hint(out.end(), std::move(p.key), std::move(p.value));  // in order
+        out.emplace_hint(out.end(), p.key, p.value);  // in order
       }
     };
     if (auto ok = scan_peek(*impl_, c, emit); !ok) return std::unexpected(ok.error());

@@ -1,20 +1,20 @@
 // SqliteStash::Impl: one SQLite connection and the transaction discipline
 // every call follows. Opening lives in open.cc, the operations in
-// sqlite_stash.cc, the row and collection checksums in stored_row.h and
-// collection_row.cc.
+// sqlite_stash.cc, the row checksums in stored_row.h (the collection and
+// fence rows' at the top of sqlite_stash.cc).
 #ifndef STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 #define STASH_IMPL_SQLITE_SRC_SQLITE_STASH_IMPL_H_
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 
 #include "sqlite_db.h"
+#include "stash/mutex.h"
 #include "stash/sqlite_stash.h"
 
 namespace stash {
@@ -82,13 +82,11 @@ class SqliteStash::Impl {
   }
   template <typename Body>
   auto read(Body body) -> decltype(body()) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (auto ok = usable(false); !ok) return std::unexpected(ok.error());
     if (auto ok = run("BEGIN"); !ok) return std::unexpected(ok.error());
-    auto result = [&]() -> decltype(body()) {
-      if (auto ok = check_fence(); !ok) return std::unexpected(ok.error());
-      return body();
-    }();
+    const Status fence = check_fence();
+    auto result = fence ? body() : decltype(body())(std::unexpected(fence.error()));
     if (result) {
       if (auto ok = run("COMMIT"); !ok) {
         rollback();
@@ -107,7 +105,10 @@ class SqliteStash::Impl {
   // The prepared statement for `sql` (a string literal).
   Result<sqlite::Statement> statement(const char* sql) { return statements_.get(sql); }
 
-  // Statement helpers used by the operations, valid inside read()/write().
+  // Statement helpers used by the operations, valid inside read()/write()
+  // bodies only (which run with mutex_ held). They are not annotated
+  // STASH_REQUIRES(mutex_): the bodies are lambdas, which the thread-safety
+  // analysis checks as functions of their own, without the caller's lock.
   // The collections row of `c`, checksum verified; kNotFound-style errors of
   // rules.h for an unknown handle.
   Result<CollectionRow> load(CollectionHandle c);
@@ -125,34 +126,38 @@ class SqliteStash::Impl {
 
   // Queues `request`, leads a group or waits for the leader, and returns the
   // request's outcome.
-  Status submit(WriteRequest& request);
-  // Runs one group as one transaction (holding mutex_).
-  void run_group(std::span<WriteRequest* const> group);
+  Status submit(WriteRequest& request) STASH_EXCLUDES(queue_mutex_, mutex_);
+  // Runs one group as one transaction (takes mutex_).
+  void run_group(std::span<WriteRequest* const> group) STASH_EXCLUDES(mutex_);
 
   // Runs the cached statement for `sql` (a string literal) to completion.
-  Status run(const char* sql);
+  Status run(const char* sql) STASH_REQUIRES(mutex_);
   // The slow path of add_all: `u` lands on a stored pair.
   Status add_to_existing(CollectionRow& row, const Update& u, Timestamp since);
   // ok, or why no call may run: fenced, broken, or a write when read-only.
-  Status usable(bool write) const;
+  Status usable(bool write) const STASH_REQUIRES(mutex_);
   // kFenced (and latches it) if a newer writer replaced our fence row.
-  Status check_fence();
+  Status check_fence() STASH_REQUIRES(mutex_);
   // Rolls back an open transaction; marks the handle broken if it cannot.
-  void rollback();
+  void rollback() STASH_REQUIRES(mutex_);
 
-  std::mutex mutex_;  // The connection: one transaction at a time.
+  // The connection: one transaction at a time. (statements_ and db_ are
+  // used under it too, by the bodies of read()/write(); see statement().)
+  mutable Mutex mutex_;
   sqlite::DbPtr db_;
   sqlite::StatementCache statements_;  // Destroyed before db_.
   const std::string path_;
   const SqliteOptions options_;
   const std::optional<FenceToken> token_;
-  bool fenced_ = false;              // Guarded by mutex_.
-  std::optional<Error> broken_;      // Guarded by mutex_.
+  bool fenced_ STASH_GUARDED_BY(mutex_) = false;
+  std::optional<Error> broken_ STASH_GUARDED_BY(mutex_);
 
-  std::mutex queue_mutex_;           // Guards queue_ and leading_.
+  // The group-commit queue. A request's `done` is set under queue_mutex_;
+  // its `status` is written by the leader alone, before `done`.
+  Mutex queue_mutex_;
   std::condition_variable queue_cv_;
-  std::deque<WriteRequest*> queue_;
-  bool leading_ = false;             // A leader is running a group.
+  std::deque<WriteRequest*> queue_ STASH_GUARDED_BY(queue_mutex_);
+  bool leading_ STASH_GUARDED_BY(queue_mutex_) = false;  // A leader is running a group.
 };
 
 }  // namespace stash

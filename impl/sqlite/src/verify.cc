@@ -30,7 +30,7 @@ Status SqliteStash::verify() {
       // damaged interior page can misroute searches while the scan, which
       // follows child pointers only, still sees every row (quick_check does
       // not compare the keys of WITHOUT ROWID B-trees).
-      auto ok = sqlite::scan_pairs(*scan, *row, 0, [&](sqlite::PairRows& p) -> Status {
+      auto ok = sqlite::scan_pairs(*scan, *row, 0, [&](const sqlite::PairRows& p) -> Status {
         auto find = impl_->statement(
             "SELECT 1 FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
         if (!find) return std::unexpected(find.error());

@@ -5,6 +5,10 @@
 // wake-up (change_wait.cc). Assertions are on content; the waits are bounded
 // (a missed wake-up still arrives through the subscription's periodic
 // re-read, so this checks delivery, not latency; benchmarks measure that).
+// The wait itself is checked on its own too: SqliteStash::wait_for_change
+// has no periodic re-read, so it returns only through the file-change
+// wake-up, and only once upper really moved (commits to another collection
+// of the file wake it, and must not end the wait).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +99,55 @@ TEST(SqliteSubscribeCrossProcess, FollowerSeesEverySealOfAnotherProcess) {
   std::vector<Update> expected;
   for (int i = 1; i <= kSeals; ++i) expected.push_back({"key" + std::to_string(i), "value", i, 1});
   EXPECT_EQ(delivered, expected);
+}
+
+// The child for the wait test: many commits to collection "other" (each moves
+// data_version but not catalog's upper), then one seal of "catalog".
+int other_then_catalog(const std::string& path) {
+  auto stash = SqliteStash::open(path);
+  if (!stash) return 20;
+  auto other = (*stash)->collection("other");
+  auto catalog = (*stash)->collection("catalog");
+  if (!other || !catalog) return 21;
+  for (int i = 0; i < 30; ++i) {
+    if (!(*stash)->update(*other, "k", "v", i, 1)) return 22;
+    if (!(*stash)->seal(*other, Frontier::at(i + 1))) return 23;
+  }
+  if (!(*stash)->seal(*catalog, Frontier::at(7))) return 24;
+  return 0;
+}
+
+TEST(SqliteSubscribeCrossProcess, WaitEndsOnlyWhenAnotherProcessMovesUpper) {
+  testing::TempDir dir;
+  const std::string path = dir.file("catalog.db");
+  {
+    auto creator = SqliteStash::open(path);
+    ASSERT_TRUE(creator) << creator.error();
+    ASSERT_TRUE((*creator)->collection("other"));
+    ASSERT_TRUE((*creator)->collection("catalog"));
+  }
+  SqliteOptions read_only;
+  read_only.read_only = true;
+  auto follower = SqliteStash::open(path, read_only);
+  ASSERT_TRUE(follower) << follower.error();
+  auto c = (*follower)->collection("catalog");
+  ASSERT_TRUE(c) << c.error();
+
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) _exit(other_then_catalog(path));
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  ASSERT_TRUE((*follower)->wait_for_change(*c, Frontier::at(0), deadline));
+  EXPECT_LT(std::chrono::steady_clock::now(), deadline) << "the wait ran to its deadline";
+  auto upper = (*follower)->upper(*c);
+  ASSERT_TRUE(upper) << upper.error();
+  EXPECT_EQ(*upper, Frontier::at(7)) << "the wait ended before the catalog seal";
+
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 }  // namespace

@@ -282,7 +282,7 @@ struct Codec<std::optional<T>> {
 template <Encodable... Ts>
 struct Codec<std::tuple<Ts...>> {
   static void encode(const std::tuple<Ts...>& value, std::string& out) {
-    std::apply([&out](const Ts&... elements) { (Codec<Ts>::encode(elements, out), ...); },
+    std::apply([&](const Ts&... elements) { (Codec<Ts>::encode(elements, out), ...); },
                value);
   }
 

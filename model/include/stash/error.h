@@ -11,6 +11,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace stash {
 
@@ -97,6 +98,23 @@ class [[nodiscard]] Result : public std::expected<T, Error> {
   // value-comparison overload of std::expected would also match).
   friend bool operator==(const Result& a, const Result& b) {
     return static_cast<const Base&>(a) == static_cast<const Base&>(b);
+  }
+  // Result == value and Result == std::unexpected compare as std::expected
+  // does; without these, clang finds the Result == Result overload above
+  // (through an implicit conversion) as good a match as std::expected's,
+  // ambiguous. The value overload is constrained by a type trait, not by
+  // an `==` expression: ADL brings this operator into unrelated comparisons
+  // (iterators of a map holding Results), and an `==` constraint there sends
+  // g++ 12 round in a loop ("satisfaction ... depends on itself").
+  template <typename U>
+    requires(!std::is_same_v<U, Result>) && (!std::is_void_v<T>) &&
+            std::is_convertible_v<const U&, T>
+  friend bool operator==(const Result& a, const U& other) {
+    return static_cast<const Base&>(a) == other;
+  }
+  template <typename E>
+  friend bool operator==(const Result& a, const std::unexpected<E>& other) {
+    return static_cast<const Base&>(a) == other;
   }
 };
 

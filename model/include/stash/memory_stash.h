@@ -5,14 +5,14 @@
 // that it is also a fast test double: reads stream the stored rows in order
 // (within 2x of scanning a std::map), writes cost one tree insert per entry,
 // and consolidate touches only the rows at or before since. The brute-force
-// OracleStash of the conformance kit (properties/src/oracle.*) stays the
+// OracleStash of the conformance kit (properties/src/oracle.cc) stays the
 // literal statement of the semantics and checks this class.
 //
 // Data lives only in memory and is lost when the object is destroyed. For a
 // MemoryStash that survives restarts (a snapshot and a log in a directory),
 // see stash/durable_memory_stash.h (library stash_durable_memory): it keeps
 // this class as its model and adds the files beside it, through image() and
-// the image constructor, not inside these operations.
+// the Loader (the load seam below), not inside these operations.
 //
 // Limits: a key or a value is at most 4 GiB - 1 bytes; a longer one fails
 // update_many and append with kInvalidArgument and nothing is written.
@@ -49,6 +49,8 @@ struct MemoryStashImage {
 };
 
 class MemoryStash final : public Stash {
+  class State;  // Everything the stash holds (memory_stash.cc).
+
  public:
   MemoryStash();
   // A stash holding exactly `image`. Precondition: the image is one that
@@ -56,6 +58,33 @@ class MemoryStash final : public Stash {
   // snapshot decoder checks this before calling.
   explicit MemoryStash(const MemoryStashImage& image);
   ~MemoryStash() override;
+
+  // The load seam: builds a stash piece by piece, as a snapshot decoder reads
+  // it, so that no whole MemoryStashImage (or copy of the file) exists beside
+  // the stash being built. DurableMemoryStash hands it each update of a
+  // snapshot chunk once the chunk's checksum checked out. The caller checks
+  // what the image constructor requires: unique valid names, since <= upper,
+  // and keys and values of at most 4 GiB - 1 bytes. Used by one thread; the
+  // stash finish() returns is thread-safe as usual.
+  class Loader {
+   public:
+    Loader();
+    ~Loader();
+    Loader(const Loader&) = delete;
+    Loader& operator=(const Loader&) = delete;
+    // Starts the next collection: the first gets handle id 1, and so on.
+    void add_collection(std::string name, Frontier since, Frontier upper);
+    // Adds `diff` at (key, value, time) to the collection started last (one
+    // must have been). Updates in (key, value, time) order, as image() lists
+    // them, each cost constant time; any order gives the same stash.
+    void add(std::string_view key, std::string_view value, Timestamp time, Diff diff);
+    // The stash holding everything added. The loader is spent afterwards.
+    std::unique_ptr<MemoryStash> finish();
+
+   private:
+    friend class MemoryStash;  // The image constructor loads through a Loader.
+    std::unique_ptr<State> state_;
+  };
   MemoryStash(const MemoryStash&) = delete;
   MemoryStash& operator=(const MemoryStash&) = delete;
 
@@ -90,7 +119,7 @@ class MemoryStash final : public Stash {
                          std::chrono::steady_clock::time_point deadline) override;
 
  private:
-  class State;
+  explicit MemoryStash(std::unique_ptr<State> state);  // For Loader::finish.
   Mutex mutex_;
   std::unique_ptr<State> state_ STASH_PT_GUARDED_BY(mutex_);
   std::condition_variable upper_moved_;  // Notified under mutex_ when an upper moves.

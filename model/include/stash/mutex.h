@@ -36,6 +36,16 @@ class STASH_CAPABILITY("mutex") Mutex {
   void lock() STASH_ACQUIRE() { mutex_.lock(); }
   void unlock() STASH_RELEASE() { mutex_.unlock(); }
 
+  // Waits on `cv` with this mutex held by the caller (through a MutexLock
+  // further up): releases it while waiting and holds it again on return.
+  // Lets a function that STASH_REQUIRES the mutex wait without being handed
+  // the lock object. The caller re-checks its condition in a loop.
+  void wait(std::condition_variable& cv) STASH_REQUIRES(this) {
+    std::unique_lock<std::mutex> held(mutex_, std::adopt_lock);
+    cv.wait(held);
+    (void)held.release();  // Still held, and still the caller's to release.
+  }
+
  private:
   friend class MutexLock;
   std::mutex mutex_;
@@ -49,6 +59,17 @@ class STASH_SCOPED_CAPABILITY MutexLock {
   ~MutexLock() STASH_RELEASE() = default;
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
+
+  // Releases the mutex early / takes it again, e.g. around slow work that
+  // needs no lock (the analysis tracks which state the lock is in).
+  void unlock() STASH_RELEASE() { lock_.unlock(); }
+  void lock() STASH_ACQUIRE() { lock_.lock(); }
+
+  // Waits on `cv` until notified (or spuriously woken), releasing the mutex
+  // meanwhile; the caller re-checks its condition in a loop. Written as a
+  // loop in the caller, the condition's reads of guarded members are
+  // checked; inside a predicate lambda they would not be.
+  void wait(std::condition_variable& cv) { cv.wait(lock_); }
 
   // Blocks until `done()` holds, releasing the mutex while waiting on `cv`;
   // holds it again when it returns (so, to the analysis, it is held

@@ -38,11 +38,14 @@
 //               linearizable with MemoryStash as the sequential model;
 //   crash       (capability crash) power loss at a point the kit chooses:
 //               every acknowledged write survives, nothing is half-applied.
+//   subscribe   subscriptions (subscription.h) following random writes,
+//               seals and compactions, one thread and several (one joining
+//               mid-stream), resubscribing from the last delivered upper
+//               (across reopen when durable), and overtaken by compaction;
+//               checked batch by batch against iter.
 // The random areas draw an adversarial alphabet of names, keys and values
 // per case, mix extreme times and frontiers in, chain appends, keep every
 // handle the backend issued and route each call through one of them.
-//   subscribe   subscriptions (subscription.h) following random writes, one
-//               thread and several, checked batch by batch against iter.
 // Implementation: properties/src/. Deeper runs: RC_PARAMS="max_success=N",
 // STASH_EXHAUSTIVE_DEPTH=N, STASH_CONCURRENT_HISTORIES=N (see
 // properties/README.md).

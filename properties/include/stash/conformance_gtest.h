@@ -67,4 +67,15 @@ int link_tests();
   [[maybe_unused]] static const int stash_conformance_linked_##prefix =        \
       ::stash::conformance::gtest_glue::link_tests()
 
+namespace stash::conformance {
+
+// For a backend test that runs some areas of the kit with a harness of its
+// own (say the crash area, with a fault-injecting harness): runs `options`
+// (set options.areas) on `backend`, prints the report, and adds a googletest
+// failure, with the report, unless every check that ran passed and at least
+// one ran. Call it inside a TEST.
+void expect_areas_pass(const Backend& backend, const RunOptions& options);
+
+}  // namespace stash::conformance
+
 #endif  // STASH_CONFORMANCE_GTEST_H_

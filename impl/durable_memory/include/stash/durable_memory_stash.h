@@ -24,6 +24,9 @@
 // call still in flight; if the process then crashes, that call may be lost,
 // exactly as if it had not returned. Every write that returned ok survives.
 //
+// Subscriptions: in-process only, woken by a condition variable (see
+// wait_for_change below, and docs/subscribe.md).
+//
 // When a write or sync of the files fails after the model accepted a call,
 // the call returns kOutcomeUnknown (it survives a restart or it does not),
 // and the stash refuses every later mutating call with kIoError saying why:
@@ -47,13 +50,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "stash/env.h"
 #include "stash/memory_stash.h"
+#include "stash/mutex.h"
 #include "stash/stash.h"
 
 namespace stash {
@@ -148,10 +151,27 @@ class DurableMemoryStash final : public Stash {
   Result<Frontier> upper(CollectionHandle c) override;
   Status append(std::span<const AppendBatch> batches) override;
 
-  // Subscriptions (stash.h, subscribe) wake as the MemoryStash inside does:
-  // in-process only. One process owns the directory (DIR/LOCK), so there is
-  // no other writer to follow; a read-only open sees only what was there
-  // when it opened, and its subscriptions never advance past that.
+  // The peeks go straight to the model's one-pass versions (memory_stash.h)
+  // rather than stash.cc's generic ones, which would materialise iter first.
+  Result<Timestamp> peek_timestamp(CollectionHandle c) override;
+  Result<std::vector<PeekEntry>> peek(CollectionHandle c) override;
+  Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override;
+  Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override;
+
+  // Subscriptions (stash.h, subscribe) are in-process only: they wake on the
+  // condition variable of the MemoryStash inside (notified under its lock as
+  // a seal or append moves an upper), never by polling. One process owns the
+  // directory (DIR/LOCK, exclusive for a writer), so there is no other
+  // writer to follow, and a read-only open cannot exist beside a writer: it
+  // sees what was there when it opened, and its subscriptions never advance
+  // past that. To follow a store from other processes, use SQLite or
+  // PostgreSQL (docs/subscribe.md).
+  // Like every read here, a subscription reads the model, which a call
+  // changes before its log record is synced: it may deliver a seal a moment
+  // before that seal is acknowledged (measured: usually before seal()
+  // returns). If the process then crashes, the seal may be lost, but so is
+  // the subscriber, which lives in the same process; a subscriber that
+  // passes deliveries on outside the process should know this.
   Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
                          std::chrono::steady_clock::time_point deadline) override;
 
@@ -169,18 +189,23 @@ class DurableMemoryStash final : public Stash {
 
   // What open found in the directory.
   struct Found;
-  Status recover();
-  Result<Found> load();
-  Status continue_log(const Found& found);
+  Status recover() STASH_EXCLUDES(mutex_);
+  // Runs inside open(), before the stash is shared with anyone: it fills
+  // the members mutex_ guards later without taking it.
+  Result<Found> load() STASH_NO_THREAD_SAFETY_ANALYSIS;
+  Status continue_log(const Found& found) STASH_EXCLUDES(mutex_);
   Status commit(std::string_view what, const std::string& record,
-                const std::function<Status()>& change);
+                const std::function<Status()>& change) STASH_EXCLUDES(mutex_);
   Status check_call(std::string_view what, std::size_t record_bytes) const;
-  Result<std::uint64_t> append_record(const std::string& record);
-  Status sync_through(std::unique_lock<std::mutex>& lock, std::uint64_t seq);
-  Status write_snapshot(std::unique_lock<std::mutex>& lock);
-  Status start_log(std::string_view content);
-  void maybe_snapshot(std::unique_lock<std::mutex>& lock);
-  Error refuse(std::string why);
+  Result<CollectionHandle> existing_collection(std::string_view name) STASH_REQUIRES(mutex_);
+  Result<std::uint64_t> append_record(const std::string& record) STASH_REQUIRES(mutex_);
+  // These release mutex_ while they sync or wait, and hold it again when
+  // they return.
+  Status sync_through(std::uint64_t seq) STASH_REQUIRES(mutex_);
+  Status write_snapshot() STASH_REQUIRES(mutex_);
+  void maybe_snapshot() STASH_REQUIRES(mutex_);
+  Status start_log(std::string_view content) STASH_REQUIRES(mutex_);
+  Error refuse(std::string why) STASH_REQUIRES(mutex_);
   std::string path(std::string_view name) const;
 
   Env* const env_;  // Not owned.
@@ -191,23 +216,23 @@ class DurableMemoryStash final : public Stash {
   std::uint32_t record_bytes_max_;      // The format's, or lower for tests.
   // The collections whose creation is durable (loaded, or created and
   // synced): a read-only or refusing stash hands out handles to these only.
-  std::set<std::string, std::less<>> names_;  // Guarded by mutex_ after open.
+  std::set<std::string, std::less<>> names_ STASH_GUARDED_BY(mutex_);
 
   // Writers hold mutex_ while they change the model and append their record,
   // so the log's order is the order the model saw. It is released during a
   // sync so that other writers can append behind it.
-  std::mutex mutex_;
-  std::condition_variable synced_;           // A sync finished.
-  std::unique_ptr<WritableFile> log_;        // Guarded by mutex_.
-  std::uint64_t generation_ = 0;             // Of SNAPSHOT and LOG.
-  std::size_t log_bytes_ = 0;
-  std::size_t snapshot_bytes_ = 0;
-  std::uint64_t appended_seq_ = 0;           // Records appended since open.
-  std::uint64_t synced_seq_ = 0;             // Records known durable.
-  bool sync_running_ = false;                // A leader is syncing.
-  std::int64_t collections_ = 0;             // Collections the log knows.
-  std::optional<Error> refused_;             // Set: all writes fail with it.
-  DurableStats stats_;
+  Mutex mutex_;
+  std::condition_variable synced_;  // A sync finished.
+  std::unique_ptr<WritableFile> log_ STASH_GUARDED_BY(mutex_);
+  std::uint64_t generation_ STASH_GUARDED_BY(mutex_) = 0;  // Of SNAPSHOT and LOG.
+  std::size_t log_bytes_ STASH_GUARDED_BY(mutex_) = 0;
+  std::size_t snapshot_bytes_ STASH_GUARDED_BY(mutex_) = 0;
+  std::uint64_t appended_seq_ STASH_GUARDED_BY(mutex_) = 0;  // Records appended since open.
+  std::uint64_t synced_seq_ STASH_GUARDED_BY(mutex_) = 0;    // Records known durable.
+  bool sync_running_ STASH_GUARDED_BY(mutex_) = false;       // A leader is syncing.
+  std::int64_t collections_ STASH_GUARDED_BY(mutex_) = 0;    // Collections the log knows.
+  std::optional<Error> refused_ STASH_GUARDED_BY(mutex_);    // Set: all writes fail with it.
+  DurableStats stats_ STASH_GUARDED_BY(mutex_);
 };
 
 }  // namespace stash

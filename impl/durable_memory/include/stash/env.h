@@ -11,6 +11,7 @@
 #ifndef STASH_ENV_H_
 #define STASH_ENV_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,14 @@ class WritableFile {
   virtual Status close() = 0;
 };
 
+// A file read front to back, a piece at a time.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `to`; returns how many, 0 only at the end.
+  virtual Result<std::size_t> read(char* to, std::size_t n) = 0;
+};
+
 // Held while a directory is in use; releasing it unlocks.
 class FileLock {
  public:
@@ -58,6 +67,12 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> reopen_writable_file(const std::string& path) = 0;
   // The whole content of `path`. Errors: kNotFound if it does not exist.
   virtual Result<std::string> read_file(const std::string& path) = 0;
+  // `path` for reading front to back without holding all of it in memory:
+  // open() reads the snapshot and the log this way. Errors: kNotFound if it
+  // does not exist. The default reads it all with read_file() and hands it
+  // out piece by piece, so an Env that overrides read_file() alone (a test's
+  // faults) still sees every read.
+  virtual Result<std::unique_ptr<SequentialFile>> open_sequential_file(const std::string& path);
   virtual bool file_exists(const std::string& path) = 0;
   // Atomically replaces `to` by `from` (rename(2)). Durable only once the
   // directory is synced.
@@ -92,6 +107,10 @@ class EnvWrapper : public Env {
   }
   Result<std::string> read_file(const std::string& path) override {
     return target_->read_file(path);
+  }
+  // A wrapper that breaks reads overrides both read calls.
+  Result<std::unique_ptr<SequentialFile>> open_sequential_file(const std::string& path) override {
+    return target_->open_sequential_file(path);
   }
   bool file_exists(const std::string& path) override { return target_->file_exists(path); }
   Status rename_file(const std::string& from, const std::string& to) override {

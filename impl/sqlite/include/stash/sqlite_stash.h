@@ -153,8 +153,14 @@ class SqliteStash final : public Stash, public Verifiable {
 
   // Subscriptions (stash.h, subscribe) wake when any connection to the file,
   // in this process or another, commits: an inotify watch on the file's
-  // directory (PATH and PATH-wal), then a re-read of upper. Falls back to the
-  // default poll where inotify is unavailable (src/change_wait.cc).
+  // directory (PATH and PATH-wal); on each event PRAGMA data_version (and this
+  // connection's change count) is compared first, and upper is re-read only
+  // when a commit happened. Returns only once upper differs from known_upper
+  // or at the deadline. For a short while after each event the commit mark is
+  // re-checked at growing intervals, since a commit's write reaches the WAL
+  // before the commit is visible; there is no fixed-rate poll otherwise.
+  // Falls back to the default poll where inotify is unavailable
+  // (src/change_wait.cc).
   Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
                          std::chrono::steady_clock::time_point deadline) override;
 

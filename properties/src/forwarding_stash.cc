@@ -1,8 +1,8 @@
-#include "forwarding_stash.h"
+#include "stash/forwarding_stash.h"
 
 #include <utility>
 
-namespace stash::mutants {
+namespace stash {
 
 ForwardingStash::ForwardingStash(std::shared_ptr<Stash> inner)
     : inner_(std::move(inner)) {}
@@ -73,4 +73,4 @@ Status ForwardingStash::wait_for_change(CollectionHandle c, const Frontier& know
   return inner_->wait_for_change(c, known_upper, deadline);
 }
 
-}  // namespace stash::mutants
+}  // namespace stash

@@ -2,13 +2,13 @@
 // (8 bytes per instruction, so checking a 100 MB snapshot costs tens of
 // milliseconds instead of a third of a second), and table-driven, one byte at
 // a time, everywhere else. Both compute the same function; format_test
-// checks them against each other and against the published test vectors.
-#include "crc32c.h"
+// (impl/durable_memory/tests) checks them against each other and against the published test vectors.
+#include "stash/crc32c.h"
 
 #include <array>
 #include <cstring>
 
-namespace stash::durable {
+namespace stash {
 namespace {
 
 constexpr std::uint32_t kPolynomial = 0x82F63B78;  // Castagnoli, bit-reversed.
@@ -73,4 +73,4 @@ std::uint32_t crc32c_extend_portable(std::uint32_t crc, std::string_view data) {
 
 bool crc32c_uses_hardware() { return have_hardware(); }
 
-}  // namespace stash::durable
+}  // namespace stash

@@ -1,26 +1,30 @@
 // ForwardingStash: a Stash that forwards every call, required and provided, to
 // an inner Stash. Subclass it and override only what you mean to change, the
-// way LevelDB's EnvWrapper is used to inject faults: the kit's self-test
-// (mutants.h) breaks one method per subclass; fault-injecting wrappers for the
-// durable backends can do the same.
+// way LevelDB's EnvWrapper is used to inject faults. Part of the conformance
+// kit (stash_conformance) and installed with it, for backend authors who wrap
+// a store: to count or gate calls, inject faults, or share one Stash object
+// among several owners (the kit's concurrent area hands each thread one over
+// the shared store). The kit's self-test (properties/mutants/mutants.h)
+// breaks one method per subclass.
 //
 // Provided operations are forwarded too (not re-derived from the required
 // ones), so a backend's own overrides of peek, seal_batch, ... stay in effect.
 // A subclass that breaks a required read and wants the provided reads to see
 // the breakage calls the Stash:: defaults explicitly.
-#ifndef STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_
-#define STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_
+#ifndef STASH_FORWARDING_STASH_H_
+#define STASH_FORWARDING_STASH_H_
 
 #include <memory>
 
 #include "stash/stash.h"
 
-namespace stash::mutants {
+namespace stash {
 
 class ForwardingStash : public Stash {
  public:
   // `inner` may be shared: several ForwardingStash objects over one store
-  // stand for several Stash objects opened on it (mutants.h, Mutant::open).
+  // stand for several Stash objects opened on it (as the mutants'
+  // Mutant::open does). Thread-safe as far as `inner` is.
   explicit ForwardingStash(std::shared_ptr<Stash> inner);
   ~ForwardingStash() override;
   ForwardingStash(const ForwardingStash&) = delete;
@@ -64,6 +68,6 @@ class ForwardingStash : public Stash {
   std::shared_ptr<Stash> inner_;
 };
 
-}  // namespace stash::mutants
+}  // namespace stash
 
-#endif  // STASH_PROPERTIES_MUTANTS_FORWARDING_STASH_H_
+#endif  // STASH_FORWARDING_STASH_H_

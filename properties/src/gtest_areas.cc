@@ -1,0 +1,22 @@
+// expect_areas_pass (stash/conformance_gtest.h). Kept apart from the test
+// bodies of gtest_suites.cc, so that a program using only this does not link
+// the parameterized suite it never instantiates.
+#include <iostream>
+#include <sstream>
+
+#include "stash/conformance_gtest.h"
+
+namespace stash::conformance {
+
+void expect_areas_pass(const Backend& backend, const RunOptions& options) {
+  const Report report = run(backend, options);
+  std::ostringstream printed;
+  print(report, printed);
+  EXPECT_FALSE(report.checks.empty()) << "no check ran\n" << printed.str();
+  for (const CheckResult& check : report.checks) {
+    EXPECT_EQ(check.outcome, Outcome::kPassed) << check.name << "\n" << printed.str();
+  }
+  std::cout << printed.str();
+}
+
+}  // namespace stash::conformance
