@@ -43,6 +43,10 @@
 // which PostgreSQL delivers to listeners only once it has committed: a
 // notification is never seen before its data, and a write that rolls back
 // notifies nobody. The channel is the schema name itself (LISTEN "schema").
+// Cost: only writes that move upper run the trigger (update_many does not);
+// PostgreSQL serializes the commits of notifying transactions of one
+// database on its notification queue, so many stashes sealing at once in
+// one database contend there.
 // Stores made before the trigger existed get it from the first writer that
 // opens them (kInstallNotify; it changes no data, so the format version
 // stays 2).
