@@ -107,7 +107,8 @@ int run_backup(const BackupArgs& args) {
   } else if (args.url.starts_with("memory:")) {
     return complain("backup", "memory: is an empty in-process store; there is nothing to back up");
   } else {
-    // PostgreSQL (and any other backend): through the export format.
+    // PostgreSQL (and any other backend): through the export format, one
+    // cut across collections when the backend is a ConsistentReader.
     auto store = read_store(*source, std::nullopt);
     if (!store) {
       copied = std::unexpected(store.error());
@@ -143,8 +144,8 @@ void add_backup_command(CLI::App& app, int& exit_code) {
       "  sqlite:PATH   SQLite's online backup API; DEST is a stash file (sqlite:DEST)\n"
       "  memory:DIR    the durable snapshot and log, copied and recovered; DEST is a\n"
       "                store directory (memory:DEST)\n"
-      "  postgres:DSN  an export file (`stash import` restores it); each collection is\n"
-      "                consistent, but the interface offers no cut across collections\n"
+      "  postgres:DSN  an export file (`stash import` restores it), read in one\n"
+      "                transaction: a cut across collections (stash/consistent_read.h)\n"
       "DEST must not exist; a failed backup leaves nothing at DEST.");
   cmd->add_option("URL", args->url, "the store: memory:DIR, sqlite:PATH or postgres:DSN")->required();
   cmd->add_option("DEST", args->dest, "where the copy goes (must not exist)")->required();

@@ -33,6 +33,15 @@ Result<CollectionState> read_collection(Stash& stash, const NamedCollection& c) 
 
 Result<std::vector<CollectionState>> read_store(Stash& stash,
                                                 const std::optional<std::string>& only) {
+  if (auto* reader = dynamic_cast<ConsistentReader*>(&stash)) {
+    auto all = reader->read_all();
+    if (!all) return std::unexpected(all.error());
+    if (!only) return std::move(*all);
+    for (CollectionState& c : *all) {
+      if (c.collection.name == *only) return std::vector<CollectionState>{std::move(c)};
+    }
+    return fail(ErrorCode::kNotFound, "no collection named " + quote_bytes(*only));
+  }
   auto list = stash.collections();
   if (!list) return std::unexpected(list.error());
   std::vector<CollectionState> out;

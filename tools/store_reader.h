@@ -7,18 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "stash/consistent_read.h"
 #include "stash/stash.h"
 
 namespace stash::tools {
 
-struct CollectionState {
-  NamedCollection collection;
-  Frontier since;
-  Frontier upper;
-  // What iter returns (times advanced to since, consolidated, sorted); empty
-  // when since is {} (nothing is readable any more).
-  std::vector<Update> updates;
-};
+// A collection's frontiers and what iter returns (stash/consistent_read.h).
+using CollectionState = CollectionContents;
 
 // Reads `c`: since and upper, then iter, then since and upper again, until
 // the frontiers did not move during the read (a writer may be working), so
@@ -27,9 +22,11 @@ struct CollectionState {
 // moving for 100 attempts.
 Result<CollectionState> read_collection(Stash& stash, const NamedCollection& c);
 
-// read_collection for every collection (collections() order), or only the
-// one named `only`. Errors: as read_collection; kNotFound if `only` names no
-// collection.
+// Every collection (collections() order), or only the one named `only`.
+// When the backend is a ConsistentReader, all of them come from its one
+// snapshot (a cut across collections); otherwise each is a read_collection,
+// consistent by itself. Errors: as read_collection or read_all; kNotFound if
+// `only` names no collection.
 Result<std::vector<CollectionState>> read_store(Stash& stash,
                                                 const std::optional<std::string>& only);
 

@@ -6,8 +6,9 @@ codes, and that reading never changes a store.
     cli_test.py --stash BIN --writer BIN --work DIR SUITE
 
 SUITE is one of: durable, sqlite, sqlite_to_durable, json, bad_input,
-backup_under_writer, postgres_round_trip (needs STASH_TEST_POSTGRES_URL; exits
-77, reported by ctest as skipped, without it).
+backup_under_writer, postgres_round_trip, postgres_backup_under_writer (these
+two need STASH_TEST_POSTGRES_URL; they exit 77, reported by ctest as skipped,
+without it).
 """
 import argparse
 import hashlib
@@ -335,6 +336,58 @@ def suite_backup_under_writer():
         rows_a = [{**r, "collection": None} for r in rows if r["collection"] == "a"]
         rows_b = [{**r, "collection": None} for r in rows if r["collection"] == "b"]
         check(rows_a == rows_b and rows_a, "a and b differ in the backup")
+
+
+def check_one_cut(url, at_least):
+    """The store at url, filled by `stash_test_writer run`, is one cut: a and b equal."""
+    lines = [json.loads(l) for l in stash("ls", url, "--format", "json")[0].splitlines()]
+    a, b = lines
+    check(a["upper"] >= at_least, f"the copy is older than the writer's first {at_least} steps: {a}")
+    check({**a, "collection": "b"} == b, f"the copy is not one consistent cut: {a} vs {b}")
+    rows = [json.loads(l) for l in stash("dump", url, "--format", "json")[0].splitlines()]
+    rows_a = [{**r, "collection": None} for r in rows if r["collection"] == "a"]
+    rows_b = [{**r, "collection": None} for r in rows if r["collection"] == "b"]
+    check(rows_a == rows_b and rows_a, "a and b differ in the copy")
+    return a["upper"]
+
+
+def suite_postgres_backup_under_writer():
+    """`stash backup` and `stash export` of PostgreSQL while stash_test_writer
+    appends to a and b atomically: every copy has a and b equal (read_all:
+    one snapshot across collections)."""
+    server = os.environ.get("STASH_TEST_POSTGRES_URL")
+    if not server:
+        print("postgres backup under writer not run: STASH_TEST_POSTGRES_URL is not set "
+              "(bash ci/with-postgres ctest -L postgres)")
+        return SKIP
+    database = f"stash_cli_backup_{os.getpid()}"
+    subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {database}"], check=True, timeout=60)
+    stop = path("stop")
+    proc = None
+    try:
+        pg = f"postgres:{server} dbname={database}"
+        proc = subprocess.Popen([ARGS.writer, "run", pg, stop], stdout=subprocess.PIPE, text=True)
+        for _ in range(5):  # wait until the writer has written 100 steps
+            check(proc.stdout.readline().startswith("step"), "the writer stopped early")
+        uppers = []
+        for i in range(6):
+            copy = path(f"pg-copy-{i}.stash")
+            stash("backup" if i % 2 == 0 else "export", pg, copy)
+            restored = f"sqlite:{path(f'restored-{i}.stash')}"
+            stash("import", restored, copy)
+            uppers.append(check_one_cut(restored, 100))
+            # The writer goes on between copies.
+            check(proc.stdout.readline().startswith("step"), "the writer stopped during a copy")
+        check(uppers == sorted(uppers) and uppers[0] < uppers[-1],
+              f"the copies did not follow the writer: uppers {uppers}")
+        print(f"6 copies under the writer, uppers {uppers}: each one cut")
+    finally:
+        open(stop, "w").close()
+        if proc:
+            proc.wait(timeout=60)
+        subprocess.run(["psql", server, "-q", "-c", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"],
+                       timeout=60)
+    check(proc.returncode == 0, f"the writer failed: {proc.returncode}")
 
 
 def suite_postgres_round_trip():

@@ -106,6 +106,29 @@ class LibpqConnection final : public Connection {
     return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
   }
 
+  int socket() const override { return PQsocket(conn_.get()); }
+
+  DbResult<std::vector<Notification>> notifications() override {
+    if (broken()) return std::unexpected(lost("connection unusable"));
+    // PQconsumeInput reads what the socket holds without blocking (the
+    // connection is non-blocking); a closed socket or a server that said
+    // goodbye (57P01 on shutdown) leaves the connection bad.
+    if (!PQconsumeInput(conn_.get()) || PQstatus(conn_.get()) != CONNECTION_OK) {
+      return std::unexpected(lost("listening"));
+    }
+    std::vector<Notification> out;
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+      out.push_back({n->relname ? n->relname : "", n->extra ? n->extra : ""});
+      PQfreemem(n);
+    }
+    // Anything else the server sent while idle (an error before it closes
+    // the connection) is a result nobody asked for: the session is over.
+    if (!PQisBusy(conn_.get())) {
+      if (ResultPtr stray{PQgetResult(conn_.get())}) return std::unexpected(lost("listening"));
+    }
+    return out;
+  }
+
   DbResult<std::string> quote_identifier(std::string_view name) override {
     char* quoted = PQescapeIdentifier(conn_.get(), name.data(), name.size());
     if (!quoted) return std::unexpected(DbError{"", "cannot quote identifier: " + last_error()});

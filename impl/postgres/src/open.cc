@@ -120,6 +120,22 @@ Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
   return token;
 }
 
+// Makes sure the schema has the upper-moved notification trigger
+// (schema.cc), installing it if a store made before it existed lacks it.
+Status ensure_notify(Connection& c, const postgres::Sql& sql, const PostgresOptions& options) {
+  const Query q{&sql.notify_installed, {{postgres::Type::kText, options.schema}}};
+  auto rows = c.pipeline(std::span(&q, 1));
+  if (!rows) return std::unexpected(open_error(rows.error()));
+  if (!rows->at(0).rows.empty() && postgres::wire::to_int8(rows->at(0).rows[0][0]) == 1) return {};
+  auto installed = retried(options, [&]() -> postgres::DbResult<void> {
+    auto r = c.exec(sql.install_notify);
+    if (!r && !r.error().connection_lost && c.in_transaction()) (void)c.exec(sql.rollback);
+    return r;
+  });
+  if (!installed) return std::unexpected(open_error(installed.error()));
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PostgresStash>> PostgresStash::open(const std::string& conninfo,
@@ -187,6 +203,7 @@ Result<std::unique_ptr<PostgresStash>> PostgresStash::open_with(
   if (*version == postgres::kMigratableVersion) sql.iter_key = sql.iter_key_v2;
   std::optional<FenceToken> token;
   if (!options.read_only) {
+    if (auto ok = ensure_notify(conn, sql, options); !ok) return std::unexpected(ok.error());
     auto bumped = bump_fence(conn, sql, options);
     if (!bumped) return std::unexpected(bumped.error());
     token = std::move(*bumped);

@@ -24,6 +24,7 @@
 #ifndef STASH_IMPL_POSTGRES_SRC_POSTGRES_STASH_IMPL_H_
 #define STASH_IMPL_POSTGRES_SRC_POSTGRES_STASH_IMPL_H_
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -34,7 +35,9 @@
 #include <vector>
 
 #include "errors.h"
+#include "listener.h"
 #include "schema.h"
+#include "stash/mutex.h"
 #include "stash/postgres_connection.h"
 #include "stash/postgres_stash.h"
 
@@ -137,16 +140,36 @@ class PostgresStash::Impl {
   }
 
   const postgres::Sql& sql() const { return sql_; }
+
+  // The stash's listener (listener.h), made on first use.
+  postgres::Listener& listener() STASH_EXCLUDES(listener_mutex_) {
+    MutexLock lock(listener_mutex_);
+    if (!listener_) {
+      postgres::ListenerOptions o;
+      o.listen_sql = sql_.listen;
+      o.channel = options_.schema;
+      o.connect_timeout =
+          std::chrono::seconds(options_.connect_timeout_s > 0 ? options_.connect_timeout_s : 5);
+      o.backoff_initial = std::chrono::milliseconds(std::max(1, options_.backoff_initial_ms));
+      o.backoff_max = std::chrono::milliseconds(
+          std::max(options_.backoff_initial_ms, options_.backoff_max_ms));
+      listener_ = std::make_unique<postgres::Listener>(connector_, std::move(o));
+    }
+    return *listener_;
+  }
   const PostgresOptions& options() const { return options_; }
 
   // The frontiers a read saw; a writer caches them for its next writes.
+  // Called only from a call's body (which runs holding calls_).
   void saw(CollectionHandle c, const postgres::Frontiers& f) {
+    calls_.assert_held();
     if (token_) cache_[c] = f;
   }
   // A read saw the fence row's stamp `txn`: the cache holds what was read at
   // known_txn_, so it is dropped if the stamp moved (a write of this writer
   // whose reply was lost landed after all).
   void saw_stamp(std::int64_t txn) {
+    calls_.assert_held();
     if (known_txn_ != txn) cache_.clear();
     known_txn_ = txn;
   }
@@ -155,18 +178,16 @@ class PostgresStash::Impl {
   friend class postgres::Txn;
 
   template <typename R, typename Body>
-  R run(bool write, const char* what, Body& body) {
+  R run(bool write, const char* what, Body& body) STASH_EXCLUDES(calls_) {
     const postgres::Deadline deadline =
         options_.call_timeout_ms > 0
             ? std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.call_timeout_ms)
             : postgres::kNoDeadline;
-    std::unique_lock lock(mutex_, std::defer_lock);
-    if (deadline == postgres::kNoDeadline) {
-      lock.lock();
-    } else if (!lock.try_lock_until(deadline)) {
-      return std::unexpected(busy(what));
-    }
-    deadline_ = deadline;  // guarded by mutex_, like every member below
+    // One call at a time per object; waiting for the others is part of this
+    // call's deadline (kNoDeadline waits for ever).
+    if (!calls_.try_lock_until(deadline)) return std::unexpected(busy(what));
+    TimedMutexRelease release(calls_);
+    deadline_ = deadline;
     if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
     std::optional<Error> last;
     for (int attempt = 0;; ++attempt) {
@@ -192,41 +213,52 @@ class PostgresStash::Impl {
   }
 
   // ok, or why no call may run: fenced, or a write when read-only.
-  Status usable(bool write) const;
+  Status usable(bool write) const STASH_REQUIRES(calls_);
   // One read round trip that only checks the fence: kFenced if it moved.
-  Status check_fence(postgres::Txn& txn);
+  Status check_fence(postgres::Txn& txn) STASH_REQUIRES(calls_);
   // Makes sure there is a connection, connecting if the last one was lost.
-  Status connected(std::string_view what);
+  Status connected(std::string_view what) STASH_REQUIRES(calls_);
   // Rolls back whatever the body left open; drops the connection if it can't.
-  void end_transaction();
+  void end_transaction() STASH_REQUIRES(calls_);
   // Sleeps before retry `attempt + 1`; false if the deadline would pass first.
-  bool backoff(int attempt) const;
-  bool expired() const { return std::chrono::steady_clock::now() >= deadline_; }
-  Error gave_up(std::string_view what, const Error& last) const;
+  bool backoff(int attempt) const STASH_REQUIRES(calls_);
+  bool expired() const STASH_REQUIRES(calls_) {
+    return std::chrono::steady_clock::now() >= deadline_;
+  }
+  Error gave_up(std::string_view what, const Error& last) const STASH_REQUIRES(calls_);
   Error busy(std::string_view what) const;
   // After losing the connection with write `id` in flight: true if it
   // landed, false if not, kOutcomeUnknown if the server cannot be reached to
   // tell before the deadline.
-  Result<bool> landed(std::int64_t id, const std::string& why);
+  Result<bool> landed(std::int64_t id, const std::string& why) STASH_REQUIRES(calls_);
 
-  std::timed_mutex mutex_;
+  // Held for the whole of each call (run): every member guarded by it
+  // belongs to the one running call. The Txn a call's body gets runs inside
+  // it too (Txn's methods assert it for the analysis).
+  mutable TimedMutex calls_;
   const std::shared_ptr<postgres::Connector> connector_;
-  std::unique_ptr<postgres::Connection> connection_;  // null after a loss
+  // null after a loss
+  std::unique_ptr<postgres::Connection> connection_ STASH_GUARDED_BY(calls_);
   const PostgresOptions options_;
   const postgres::Sql sql_;
   const std::optional<FenceToken> token_;  // nullopt: read-only, never fenced
-  std::int64_t last_txn_ = 0;  // the last write id claimed (unique in the epoch)
+  // the last write id claimed (unique in the epoch)
+  std::int64_t last_txn_ STASH_GUARDED_BY(calls_) = 0;
   // The fence row's stamp as of this writer's last call: its own last write
   // that committed, or what its last read saw (0 after the open). The claim
   // requires it; nullopt (after a failed write) makes the next write read it
   // first.
-  std::optional<std::int64_t> known_txn_ = 0;
-  bool fenced_ = false;
-  postgres::Deadline deadline_ = postgres::kNoDeadline;  // of the running call
+  std::optional<std::int64_t> known_txn_ STASH_GUARDED_BY(calls_) = 0;
+  bool fenced_ STASH_GUARDED_BY(calls_) = false;
+  // of the running call
+  postgres::Deadline deadline_ STASH_GUARDED_BY(calls_) = postgres::kNoDeadline;
   // The stored frontiers as of known_txn_, per collection. Only this writer
   // changes them while it is not fenced, so they stay true; the claim
   // catches it if not. Forgotten after any failed write.
-  std::map<CollectionHandle, postgres::Frontiers> cache_;
+  std::map<CollectionHandle, postgres::Frontiers> cache_ STASH_GUARDED_BY(calls_);
+  // Last, so that it stops (and drops its connection) first.
+  Mutex listener_mutex_;
+  std::unique_ptr<postgres::Listener> listener_ STASH_GUARDED_BY(listener_mutex_);
 };
 
 namespace postgres {

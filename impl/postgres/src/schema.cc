@@ -36,6 +36,26 @@
 //
 //   write(...) RETURNS BIGINT                  -- consolidations and creations
 //
+//   upper_moved() RETURNS trigger, and the trigger
+//   upper_moved AFTER UPDATE OF upper ON collections FOR EACH ROW
+//     WHEN (OLD.upper IS DISTINCT FROM NEW.upper)
+//                                              -- pg_notify(schema name,
+//                                              -- collection id as text)
+//
+// The trigger is how subscribers in any process learn that upper moved
+// (PostgresStash::wait_for_change, listener.h): it runs inside the statement
+// that moves upper, so the notification is part of that write's transaction,
+// which PostgreSQL delivers to listeners only once it has committed: a
+// notification is never seen before its data, and a write that rolls back
+// notifies nobody. The channel is the schema name itself (LISTEN "schema").
+// Cost: only writes that move upper run the trigger (update_many does not);
+// PostgreSQL serializes the commits of notifying transactions of one
+// database on its notification queue, so many stashes sealing at once in
+// one database contend there.
+// Stores made before the trigger existed get it from the first writer that
+// opens them (kInstallNotify; it changes no data, so the format version
+// stays 2).
+//
 // Why digests: a B-tree index entry holds at most about 2.7 KB, so version 1,
 // which indexed (collection_id, key, value, time) and name itself, refused
 // longer keys, values and names. Version 2 indexes only the 32-byte SHA-256
@@ -364,6 +384,24 @@ std::string claim_with(const std::string& guard) {
   out.replace(out.find("GUARD"), 5, guard);
   return out;
 }
+// The upper-moved notification (see the top of this file), installed by a
+// writer's open when it is missing. The table lock serializes concurrent
+// installs (CREATE OR REPLACE of one function from two sessions at once can
+// fail); it is held only for this short transaction.
+constexpr const char* kInstallNotify = R"sql(
+BEGIN;
+LOCK TABLE S.collections IN SHARE ROW EXCLUSIVE MODE;
+CREATE OR REPLACE FUNCTION S.upper_moved() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+  PERFORM pg_notify(TG_TABLE_SCHEMA, CAST(NEW.id AS TEXT));
+  RETURN NULL;
+END
+$body$;
+CREATE OR REPLACE TRIGGER upper_moved AFTER UPDATE OF upper ON S.collections
+  FOR EACH ROW WHEN (OLD.upper IS DISTINCT FROM NEW.upper)
+  EXECUTE FUNCTION S.upper_moved();
+COMMIT;
+)sql";
 
 }  // namespace
 
@@ -447,6 +485,22 @@ Sql::Sql(const std::string& q) {
       "$18)");
   write_rows = s(claim_with(kWriteRowsGuard) + kWriteRowsBody);
   update_one = s(claim_with(kUpdateOneGuard) + kUpdateOneBody);
+  install_notify = s(kInstallNotify);
+  // $1: the schema name, unquoted (pg_namespace.nspname).
+  notify_installed =
+      "SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE n.nspname = $1 AND c.relname = 'collections' AND t.tgname = 'upper_moved'";
+  listen = "LISTEN " + q;
+  // read_all (read_all.cc): every collection, then every collection's iter
+  // rows, as kIterBody/kIterTail do for one.
+  list_collections_frontiers = s("SELECT name, id, since, upper FROM S.collections ORDER BY name");
+  iter_all = s(
+      "SELECT d.collection_id, d.key, d.value, GREATEST(d.time, c.since) AS t, "
+      "CAST(SUM(d.diff) AS TEXT) "
+      "FROM S.data d JOIN S.collections c ON c.id = d.collection_id WHERE c.since IS NOT NULL "
+      "GROUP BY d.collection_id, d.key, d.value, GREATEST(d.time, c.since) "
+      "HAVING SUM(d.diff) <> 0 ORDER BY d.collection_id, d.key, d.value, t");
 }
 
 }  // namespace stash::postgres

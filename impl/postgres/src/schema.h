@@ -38,6 +38,14 @@ struct Sql {
   std::string write;       // S.write(...): consolidations, creations (schema.cc)
   std::string write_rows;  // the other writes, as one plain statement
   std::string update_one;  // a write of one entry, scalar parameters
+  // The upper-moved notification trigger (schema.cc): a script installing
+  // it, a query counting it ($1 the unquoted schema name), and the LISTEN
+  // for its channel.
+  std::string install_notify, notify_installed, listen;
+  // PostgresStash::read_all: name, id, since, upper of every collection, by
+  // name; and (collection id, key, value, time, sum) of every collection's
+  // iter.
+  std::string list_collections_frontiers, iter_all;
 };
 
 }  // namespace stash::postgres

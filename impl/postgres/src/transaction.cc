@@ -29,6 +29,7 @@ void WriteSet::add(CollectionHandle c, std::span<const Update> entries) {
 }
 
 std::unexpected<Error> Txn::failed(const DbError& e, std::string_view what) {
+  impl_.calls_.assert_held();  // a Txn lives inside its call (Impl::run)
   Failure f = classify(e, what);
   next_ = f.next;
   if (f.next == Next::kReconnect) impl_.connection_.reset();
@@ -36,6 +37,7 @@ std::unexpected<Error> Txn::failed(const DbError& e, std::string_view what) {
 }
 
 Result<std::vector<Rows>> Txn::read(std::vector<Query> queries) {
+  impl_.calls_.assert_held();  // a Txn lives inside its call (Impl::run)
   const Sql& sql = impl_.sql_;
   const auto& token = impl_.token_;
   std::vector<Query> all;
@@ -70,6 +72,7 @@ Result<std::vector<Rows>> Txn::read(std::vector<Query> queries) {
 
 Result<std::map<CollectionHandle, std::optional<Frontiers>>> Txn::frontiers(
     const std::vector<CollectionHandle>& handles) {
+  impl_.calls_.assert_held();  // a Txn lives inside its call (Impl::run)
   std::map<CollectionHandle, std::optional<Frontiers>> out;
   bool all_cached = impl_.known_txn_.has_value();
   for (CollectionHandle c : handles) {
@@ -104,6 +107,7 @@ Result<std::map<CollectionHandle, std::optional<Frontiers>>> Txn::frontiers(
 }
 
 Result<std::int64_t> Txn::write(const WriteSet& w) {
+  impl_.calls_.assert_held();  // a Txn lives inside its call (Impl::run)
   const auto& token = impl_.token_;
   std::size_t bytes = w.create ? w.create->size() : 0;
   for (std::size_t i = 0; i < w.keys.size(); ++i) bytes += w.keys[i].size() + w.values[i].size() + 40;

@@ -14,13 +14,17 @@
 #include <vector>
 
 #include "pg_test_util.h"
+#include "stash/mutex.h"
 
 namespace stash::testing {
 
 enum class FaultPoint { kNone, kBeforeCommit, kAfterCommit };
 
+// The connections take `mutex` to read and count; the test thread sets and
+// reads the fields between calls (no call is running then), so they are not
+// declared guarded.
 struct FaultPlan {
-  std::mutex mutex;
+  Mutex mutex;
   // Commit pipelines seen so far, 1-based; commit n faults if faults[n] set.
   int commits = 0;
   std::map<int, FaultPoint> faults;
@@ -29,7 +33,7 @@ struct FaultPlan {
   int injected_after = 0;
 
   FaultPoint next_commit() {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     auto it = faults.find(++commits);
     if (it == faults.end()) return FaultPoint::kNone;
     (it->second == FaultPoint::kBeforeCommit ? injected_before : injected_after)++;
@@ -99,7 +103,7 @@ class FaultyConnector : public postgres::Connector {
   postgres::DbResult<std::unique_ptr<postgres::Connection>> connect(
       postgres::Deadline deadline) override {
     {
-      std::lock_guard lock(plan_->mutex);
+      MutexLock lock(plan_->mutex);
       if (plan_->refuse_connects) return std::unexpected(injected("server unreachable"));
     }
     auto c = inner_->connect(deadline);

@@ -73,6 +73,13 @@ struct DbError {
 template <typename T>
 using DbResult = std::expected<T, DbError>;
 
+// A notification a connection that ran LISTEN received: NOTIFY's channel
+// and payload.
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -97,6 +104,14 @@ class Connection {
   // Every later pipeline and exec gives up at `deadline` (timed_out), never
   // blocking past it. Default kNoDeadline.
   virtual void set_deadline(Deadline deadline) = 0;
+
+  // For a connection that ran LISTEN and now sits idle: the socket to
+  // poll(2) for readability (-1 when there is none), and every notification
+  // received so far, reading what the socket holds without blocking.
+  // notifications() fails with connection_lost once the connection is gone
+  // (the server closed it, restarted, or the socket failed).
+  virtual int socket() const = 0;
+  virtual DbResult<std::vector<Notification>> notifications() = 0;
 };
 
 // Makes connections: the first when a stash opens, and one per reconnect.
@@ -130,6 +145,11 @@ class ForwardingConnection : public Connection {
   }
   void set_deadline(Deadline deadline) override {
     if (target_) target_->set_deadline(deadline);
+  }
+  int socket() const override { return target_ ? target_->socket() : -1; }
+  DbResult<std::vector<Notification>> notifications() override {
+    if (!target_) return std::unexpected(DbError{"", "the connection was dropped", true});
+    return target_->notifications();
   }
 
  protected:

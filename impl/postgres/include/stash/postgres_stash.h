@@ -57,13 +57,21 @@
 // every data row: give that open a call_timeout_ms to match the store's
 // size), a read-only open reads it as it is.
 //
-// Thread-safe: calls on one object from several threads are serialized.
+// Subscriptions (Stash::subscribe) wake on LISTEN/NOTIFY: see
+// wait_for_change below. Exports and backups read every collection in one
+// transaction: see read_all below.
+//
+// Thread-safe: calls on one object from several threads are serialized; a
+// call waiting for another thread's call waits within its own deadline.
 #ifndef STASH_POSTGRES_STASH_H_
 #define STASH_POSTGRES_STASH_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "stash/consistent_read.h"
 #include "stash/stash.h"
 #include "stash/verify.h"
 
@@ -127,7 +135,7 @@ struct PostgresOptions {
   int statement_timeout_ms = 30000;
 };
 
-class PostgresStash final : public Stash, public Verifiable {
+class PostgresStash final : public Stash, public Verifiable, public ConsistentReader {
  public:
   // Connects with the libpq connection string `conninfo` ("host=... dbname=..."
   // or "postgresql://..."; TLS and every other setting as libpq documents),
@@ -191,10 +199,39 @@ class PostgresStash final : public Stash, public Verifiable {
   Status compact_batch(std::span<const FrontierRequest> compactions) override;
   Status consolidate_batch(std::span<const CollectionHandle> collections) override;
 
+  // Wakes on the schema's upper-moved notifications (src/change_wait.cc),
+  // so a subscriber follows writers in any process, promptly:
+  //   - every write that moves upper notifies, in its own transaction (a
+  //     trigger on the collections table, schema.cc): PostgreSQL delivers it
+  //     only after the commit, so a notification never precedes its data;
+  //   - the first wait opens a second connection for this stash that runs
+  //     LISTEN, and a thread that waits on it with poll() (listener.h);
+  //   - when that connection is lost (server restart, network), the thread
+  //     reconnects with backoff (backoff_initial_ms doubling to
+  //     backoff_max_ms); waits return early at the loss and again once
+  //     LISTEN is back, so the subscription re-reads upper and carries on
+  //     from the last upper it delivered, missing and repeating nothing.
+  //     Until then waits last to their deadline (the subscription's 100 ms
+  //     slices), so a subscriber still sees changes, later.
+  // A read-only open of a store whose writer never opened it with this
+  // version has no trigger yet; waits then end only at their deadlines.
+  // Errors: those of upper().
+  Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
+                         std::chrono::steady_clock::time_point deadline) override;
+
+  // How many times this stash's listener has started listening: 0 before
+  // the first wait_for_change, then 1, plus one per reconnect.
+  std::uint64_t listen_sessions();
+
   // Verifiable (src/verify.cc): the schema's invariants on the stored rows,
   // in one read transaction: since <= upper (INV-2), since not before {0},
   // one meta row of the current format version, one fence row. Changes nothing.
   Result<VerifyReport> verify_report() override;
+
+  // ConsistentReader (src/read_all.cc): every collection's frontiers and
+  // iter, in one read transaction, so one snapshot: an export or backup
+  // taken while writers write is a cut across collections. One round trip.
+  Result<std::vector<CollectionContents>> read_all() override;
 
   class Impl;  // Defined in src/postgres_stash_impl.h.
 

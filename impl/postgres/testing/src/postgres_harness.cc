@@ -1,10 +1,10 @@
 #include "stash/postgres_harness.h"
 
-#include <mutex>
 #include <random>
 #include <sstream>
 #include <vector>
 
+#include "stash/mutex.h"
 #include "stash/open.h"
 #include "stash/postgres_connection.h"
 
@@ -15,7 +15,7 @@ class PostgresHarness::SchemaPool {
  public:
   explicit SchemaPool(std::string conninfo) : conninfo_(std::move(conninfo)) {}
   ~SchemaPool() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!connect()) return;
     for (const std::string& schema : all_) {
       auto q = admin_->quote_identifier(schema);
@@ -26,7 +26,7 @@ class PostgresHarness::SchemaPool {
   const std::string& conninfo() const { return conninfo_; }
 
   std::string take() {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!free_.empty()) {
       std::string schema = std::move(free_.back());
       free_.pop_back();
@@ -42,7 +42,7 @@ class PostgresHarness::SchemaPool {
   // Empties `schema` for reuse; one that cannot be emptied is left out of
   // the pool (and still dropped at the end).
   void give_back(const std::string& schema) {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!connect()) return;
     auto q = admin_->quote_identifier(schema);
     if (!q) return;
@@ -63,7 +63,7 @@ class PostgresHarness::SchemaPool {
   }
 
  private:
-  bool connect() {
+  bool connect() STASH_REQUIRES(mutex_) {
     if (admin_) return true;
     auto c = postgres::libpq_connector(conninfo_, 5)->connect(postgres::kNoDeadline);
     if (!c) return false;
@@ -72,10 +72,10 @@ class PostgresHarness::SchemaPool {
   }
 
   const std::string conninfo_;
-  std::mutex mutex_;
-  std::unique_ptr<postgres::Connection> admin_;
-  std::vector<std::string> all_;   // every schema handed out
-  std::vector<std::string> free_;  // emptied, ready for the next store
+  Mutex mutex_;
+  std::unique_ptr<postgres::Connection> admin_ STASH_GUARDED_BY(mutex_);
+  std::vector<std::string> all_ STASH_GUARDED_BY(mutex_);   // every schema handed out
+  std::vector<std::string> free_ STASH_GUARDED_BY(mutex_);  // emptied, ready for the next store
 };
 
 PostgresHarness::PostgresHarness(std::shared_ptr<SchemaPool> pool) : pool_(std::move(pool)) {}
