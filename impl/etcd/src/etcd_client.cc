@@ -12,10 +12,14 @@ std::shared_ptr<grpc::Channel> channel_to(const std::string& endpoint) {
   args.SetMaxReceiveMessageSize(-1);
   args.SetMaxSendMessageSize(-1);
   // A restarted member must be found again within the retries of one call,
-  // not after gRPC's default reconnect backoff (up to 120 s).
+  // not after gRPC's default reconnect backoff (up to 120 s). gRPC also
+  // takes the minimum backoff as the time one connection attempt may take:
+  // at 100 ms, a handshake on a loaded machine timed out before the
+  // server's SETTINGS frame, over and over, so it is 2 s (the retry delay
+  // itself still starts at 100 ms).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   // One connection per member and stash object, not shared with others of
   // the same process: a connection another object's test broke stays theirs.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
@@ -62,22 +66,53 @@ std::string describe(const grpc::Status& status, const std::string& endpoint) {
   return name + ": " + status.error_message() + " (" + endpoint + ")";
 }
 
+std::shared_ptr<const Client::Stubs> Client::connect(const std::string& endpoint) {
+  auto stubs = std::make_shared<Stubs>();
+  stubs->channel = channel_to(endpoint);
+  stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
+  stubs->watch = etcdserverpb::Watch::NewStub(stubs->channel);
+  stubs->maintenance = etcdserverpb::Maintenance::NewStub(stubs->channel);
+  return stubs;
+}
+
 Client::Client(std::vector<std::string> endpoints) : endpoints_(std::move(endpoints)) {
   for (const std::string& endpoint : endpoints_) {
-    Member m;
-    m.channel = channel_to(endpoint);
-    m.kv = etcdserverpb::KV::NewStub(m.channel);
-    m.watch = etcdserverpb::Watch::NewStub(m.channel);
-    m.maintenance = etcdserverpb::Maintenance::NewStub(m.channel);
+    auto m = std::make_unique<Member>();
+    m->endpoint = endpoint;
+    MutexLock lock(m->mutex);
+    m->stubs = connect(endpoint);
     members_.push_back(std::move(m));
   }
 }
 
+std::shared_ptr<const Client::Stubs> Client::stubs(std::size_t member) const {
+  Member& m = *members_.at(member);
+  MutexLock lock(m.mutex);
+  return m.stubs;
+}
+
 void Client::failed(std::size_t member, const grpc::Status& status) {
   if (classify(status) != Failure::kTransient) return;
+  {
+    // A channel that keeps failing to connect is replaced by a new one:
+    // after every member restarted, an old channel was seen to stay in
+    // gRPC's reconnect cycle for a minute while new ones connected at once.
+    Member& m = *members_.at(member);
+    MutexLock lock(m.mutex);
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE && ++m.unconnected >= 2) {
+      m.stubs = connect(m.endpoint);
+      m.unconnected = 0;
+    }
+  }
   // Only the thread that saw this member fail moves on from it.
   std::size_t expected = current_.load();
   if (expected % members_.size() == member) current_.compare_exchange_strong(expected, expected + 1);
+}
+
+void Client::succeeded(std::size_t member) {
+  Member& m = *members_.at(member);
+  MutexLock lock(m.mutex);
+  m.unconnected = 0;
 }
 
 grpc::Status Client::txn(const etcdserverpb::TxnRequest& request,
@@ -85,8 +120,12 @@ grpc::Status Client::txn(const etcdserverpb::TxnRequest& request,
   const std::size_t member = current();
   grpc::ClientContext context;
   set_deadline(context, deadline);
-  grpc::Status s = members_[member].kv->Txn(&context, request, response);
-  if (!s.ok()) failed(member, s);
+  grpc::Status s = stubs(member)->kv->Txn(&context, request, response);
+  if (s.ok()) {
+    succeeded(member);
+  } else {
+    failed(member, s);
+  }
   return s;
 }
 
@@ -96,8 +135,12 @@ grpc::Status Client::compact(const etcdserverpb::CompactionRequest& request,
   const std::size_t member = current();
   grpc::ClientContext context;
   set_deadline(context, deadline);
-  grpc::Status s = members_[member].kv->Compact(&context, request, response);
-  if (!s.ok()) failed(member, s);
+  grpc::Status s = stubs(member)->kv->Compact(&context, request, response);
+  if (s.ok()) {
+    succeeded(member);
+  } else {
+    failed(member, s);
+  }
   return s;
 }
 
@@ -105,12 +148,12 @@ grpc::Status Client::status(std::size_t index, etcdserverpb::StatusResponse* res
                             Clock::time_point deadline) {
   grpc::ClientContext context;
   set_deadline(context, deadline);
-  return members_.at(index).maintenance->Status(&context, etcdserverpb::StatusRequest(), response);
+  return stubs(index)->maintenance->Status(&context, etcdserverpb::StatusRequest(), response);
 }
 
 std::unique_ptr<grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
 Client::watch(grpc::ClientContext* context) {
-  return members_[current()].watch->Watch(context);
+  return stubs(current())->watch->Watch(context);
 }
 
 void Client::fail_over() { current_.fetch_add(1); }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rpc.grpc.pb.h"
+#include "stash/mutex.h"
 
 namespace stash::etcd {
 
@@ -65,17 +66,29 @@ class Client {
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 
  private:
-  struct Member {
+  // A member's channel and stubs. Replaced whole (see failed()) while other
+  // threads may still be using the old one: they hold it by shared_ptr.
+  struct Stubs {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
     std::unique_ptr<etcdserverpb::Watch::Stub> watch;
     std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
   };
+  struct Member {
+    std::string endpoint;
+    Mutex mutex;
+    std::shared_ptr<const Stubs> stubs STASH_GUARDED_BY(mutex);
+    // Attempts in a row that found no connection to this member.
+    int unconnected STASH_GUARDED_BY(mutex) = 0;
+  };
+  static std::shared_ptr<const Stubs> connect(const std::string& endpoint);
+  std::shared_ptr<const Stubs> stubs(std::size_t member) const;
   std::size_t current() const { return current_.load() % members_.size(); }
   void failed(std::size_t member, const grpc::Status& status);
+  void succeeded(std::size_t member);
 
   const std::vector<std::string> endpoints_;
-  std::vector<Member> members_;
+  std::vector<std::unique_ptr<Member>> members_;
   std::atomic<std::size_t> current_{0};
 };
 

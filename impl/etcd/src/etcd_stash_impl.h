@@ -100,7 +100,9 @@ class EtcdStash::Impl {
   const std::unique_ptr<etcd::Client> client_;
   const etcd::Keys keys_;
   const bool writer_;  // opened to write (token_ is set)
-  Mutex mutex_;
+  // One call at a time per object; waiting for the others counts against
+  // the waiting call's own deadline (call_timeout_ms).
+  TimedMutex mutex_;
   // This writer's fence; its txn is the counter value the fence key holds
   // now (as far as this writer knows). nullopt: read-only.
   std::optional<etcd::Fence> token_ STASH_GUARDED_BY(mutex_);
@@ -178,8 +180,18 @@ template <typename Body>
 auto EtcdStash::Impl::run(const char* what, bool write, Body body)
     -> decltype(body(std::declval<etcd::Call&>())) {
   using R = decltype(body(std::declval<etcd::Call&>()));
-  MutexLock lock(mutex_);
+  // The deadline starts before the wait for the object: calls queued behind
+  // others fail with kUnavailable at their deadline instead of waiting for
+  // every call ahead of them to use up its own (the header's promise).
   const auto deadline = etcd::Clock::now() + std::chrono::milliseconds(options_.call_timeout_ms);
+  if (!mutex_.try_lock_until(deadline)) {
+    return std::unexpected(Error(
+        ErrorCode::kUnavailable,
+        std::string(what) + ": other calls on this stash held it past this call's deadline "
+                            "(call_timeout_ms " + std::to_string(options_.call_timeout_ms) +
+            "); nothing was sent"));
+  }
+  TimedMutexRelease release(mutex_);
   if (auto ok = usable(write); !ok) return std::unexpected(ok.error());
   etcd::Call call(*this, what, deadline);
   for (;;) {

@@ -183,6 +183,7 @@ Result<std::int64_t> Txn::write(const WriteSet& w) {
   impl_.cache_.clear();
   impl_.known_txn_.reset();
   auto succeeded = [&] {
+    impl_.calls_.assert_held();  // a lambda: the analysis does not see run()'s lock
     impl_.cache_ = std::move(cache);
     for (const auto& [c, f] : w.expected) impl_.cache_[c] = f;
     for (const auto& [c, f] : w.next) impl_.cache_[c] = f;
