@@ -29,7 +29,7 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/stashConfig.cmake
 # stash.pc: stash::open and every backend of this build (not the kit). The
 # libraries are static, so their dependencies are public.
 set(STASH_PC_LIBS "")
-foreach(lib stash_open stash_sqlite stash_postgres stash_etcd stash_durable_memory stash_model)
+foreach(lib stash_open stash_sqlite stash_postgres stash_etcd stash_durable_memory stash_crc32c stash_model)
   if(lib IN_LIST STASH_INSTALLED_LIBRARIES)
     string(APPEND STASH_PC_LIBS " -l${lib}")
   endif()

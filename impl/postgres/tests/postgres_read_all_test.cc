@@ -100,6 +100,11 @@ TEST(PostgresReadAll, IsOneCutUnderAWriterMovingBetweenCollections) {
   Frontier last_upper = Frontier::at(0);
   int moved = 0;  // reads that saw the writer further on than the one before
   for (int i = 0; i < kReads; ++i) {
+    // Each read waits (bounded) for the writer to have moved on since the
+    // read before, so the reads are spread over the writer's run however the
+    // two threads happen to be scheduled; the writer keeps writing during
+    // the read itself.
+    ASSERT_TRUE(wait_for_steps(steps.load() + 1)) << "the writer stopped at step " << steps.load();
     auto all = reader->read_all();
     ASSERT_TRUE(all) << all.error();
     ASSERT_EQ(all->size(), 2u);
