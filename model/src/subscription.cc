@@ -140,6 +140,14 @@ class ReadingSubscription final : public Subscription {
     delivered_ = batch.upper;
   }
 
+  // since, upper and the updates before that upper, as of one moment. Upper
+  // may move while iter runs: every update at a time before the upper read
+  // first was written while upper was still at or below its time, so before
+  // that read, and updates written later all have times at or beyond it;
+  // iter filtered to the times before that upper is the collection as it
+  // was then. Only compaction (since moving) rewrites times, so only since
+  // must stay put across the reads. (Requiring upper to stay put too starved
+  // subscribers of a writer sealing faster than three reads take.)
   Result<ConsistentRead> read_consistent() {
     for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
       auto since = stash_.since(collection_);
@@ -150,15 +158,14 @@ class ReadingSubscription final : public Subscription {
       if (!updates) return std::unexpected(updates.error());
       auto since_after = stash_.since(collection_);
       if (!since_after) return std::unexpected(since_after.error());
-      auto upper_after = stash_.upper(collection_);
-      if (!upper_after) return std::unexpected(upper_after.error());
-      if (*since == *since_after && *upper == *upper_after) {
+      if (*since == *since_after) {
+        std::erase_if(*updates, [&](const Update& u) { return !before(u.time, *upper); });
         return ConsistentRead{*since, *upper, std::move(*updates)};
       }
     }
     return fail(ErrorCode::kUnavailable,
                 "subscription to collection " + std::to_string(collection_.id) +
-                    ": frontiers kept moving during " + std::to_string(kReadAttempts) +
+                    ": since kept moving during " + std::to_string(kReadAttempts) +
                     " attempts to read a snapshot");
   }
 
