@@ -338,7 +338,7 @@ CheckOutput concurrent(Context& ctx) {
 }
 
 
-// A writer seals one tick at a time as fast as it can (with a row every 16th
+// A writer seals one tick at a time as fast as it can (with a row every 64th
 // tick) while a subscriber follows. Each of the subscriber's reads takes
 // longer than a seal, so upper moves during nearly every read; the
 // subscriber must still deliver kFastWriterBatches batches while the writer
@@ -347,10 +347,10 @@ CheckOutput concurrent(Context& ctx) {
 // its writes became faster than three reads.)
 constexpr int kFastWriterBatches = 10;
 constexpr auto kFastWriterBound = std::chrono::seconds(10);
-constexpr int kFastWriterMaxSeals = 200000;
+constexpr int kFastWriterMaxSeals = 5000000;
 
 CheckOutput fast_writer(Context& ctx) {
-  for (int n = 0; n < std::max(1, cases(ctx) / 4); ++n) {
+  for (int n = 0; n < std::max(1, cases(ctx) / 10); ++n) {
     auto store = open_store(ctx);
     if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
     Stash& stash = *store->stash;
@@ -376,7 +376,7 @@ CheckOutput fast_writer(Context& ctx) {
       while (!stop.load() && seals < kFastWriterMaxSeals &&
              std::chrono::steady_clock::now() < give_up) {
         Status ok;
-        if (seals % 16 == 0) {
+        if (seals % 64 == 0) {
           AppendBatch batch{c, Frontier::at(u), Frontier::at(u + 1), std::nullopt,
                             {{"tick", std::to_string(u), u, 1}}};
           ok = stash.append(std::span<const AppendBatch>(&batch, 1));
