@@ -423,6 +423,26 @@ Result<std::vector<NamedCollection>> MemoryStash::collections() {
 
 Result<std::vector<Update>> MemoryStash::iter(CollectionHandle c) {
   MutexLock lock(mutex_);
+  return iter_locked(c);
+}
+
+Result<std::vector<CollectionContents>> MemoryStash::read_all() {
+  MutexLock lock(mutex_);
+  std::vector<CollectionContents> out;
+  for (NamedCollection& named : state_->list()) {
+    const Collection& collection = **state_->find(named.handle);
+    CollectionContents contents{std::move(named), collection.since, collection.upper, {}};
+    if (collection.since.element()) {
+      auto updates = iter_locked(contents.collection.handle);
+      if (!updates) return std::unexpected(updates.error());
+      contents.updates = std::move(*updates);
+    }
+    out.push_back(std::move(contents));
+  }
+  return out;
+}
+
+Result<std::vector<Update>> MemoryStash::iter_locked(CollectionHandle c) {
   auto col = state_->find(c);
   if (!col) return std::unexpected(col.error());
   const Collection& collection = **col;

@@ -10,6 +10,7 @@
 
 #include "mutants.h"
 #include "stash/conformance.h"
+#include "stash/memory_stash.h"
 
 namespace stash::mutants {
 namespace {
@@ -81,6 +82,66 @@ TEST_P(ConcurrencyMutantTest, ConcurrentAreaRejectsItUnderEverySeed) {
 
 INSTANTIATE_TEST_SUITE_P(All, ConcurrencyMutantTest, ::testing::ValuesIn(concurrency_mutants()),
                          [](const auto& info) { return info.param.name; });
+
+// read_all (ConsistentReader): MemoryStash's must pass the read_all checks,
+// and every broken one must fail them, under every seed.
+class FactoryHarness : public kit::Harness {
+ public:
+  explicit FactoryHarness(std::function<std::unique_ptr<Stash>()> make) : make_(std::move(make)) {}
+  kit::Capabilities capabilities() const override { return {}; }
+  Result<std::unique_ptr<Stash>> open_fresh() override { return make_(); }
+
+ private:
+  std::function<std::unique_ptr<Stash>()> make_;
+};
+
+kit::Report run_read_all(const std::string& name, std::function<std::unique_ptr<Stash>()> make,
+                         std::uint64_t seed) {
+  kit::RunOptions options;
+  options.seed = seed;
+  options.areas = {kit::Area::kConcurrent};
+  options.concurrent_histories = 0;  // the read_all checks only
+  return kit::run({name, [make] { return std::make_unique<FactoryHarness>(make); }}, options);
+}
+
+std::size_t count(const kit::Report& report, kit::Outcome outcome) {
+  std::size_t n = 0;
+  for (const kit::CheckResult& c : report.checks) n += c.outcome == outcome;
+  return n;
+}
+
+TEST(ReadAllMutants, MemoryStashPassesUnderEverySeed) {
+  for (std::uint64_t seed : kSeeds) {
+    const kit::Report report =
+        run_read_all("memory", [] { return std::make_unique<MemoryStash>(); }, seed);
+    EXPECT_TRUE(report.passed()) << printed(report);
+    EXPECT_EQ(count(report, kit::Outcome::kNotApplicable), 0u) << printed(report);
+  }
+}
+
+TEST(ReadAllMutants, WithoutConsistentReaderTheChecksDoNotApply) {
+  const kit::Report report = run_read_all("forwarding", forwarding_memory_stash, kSeeds[0]);
+  EXPECT_TRUE(report.passed()) << printed(report);
+  EXPECT_EQ(count(report, kit::Outcome::kNotApplicable), 2u) << printed(report);
+}
+
+TEST(ReadAllMutants, EveryMutantIsKilledUnderEverySeed) {
+  const auto mutants = read_all_mutants();
+  ASSERT_EQ(mutants.size(), 2u);
+  for (const Mutant& m : mutants) {
+    for (std::uint64_t seed : kSeeds) {
+      const kit::Report report = run_read_all(m.name, m.make, seed);
+      EXPECT_FALSE(report.passed()) << m.name << " survived the read_all checks under seed " << seed;
+      for (const kit::CheckResult& c : report.checks) {
+        if (c.outcome == kit::Outcome::kFailed) {
+          std::cout << m.name << " (seed " << seed << ") killed by " << c.name << "\n";
+          if (seed == kSeeds[0]) std::cout << "  " << c.details << "\n";
+          break;
+        }
+      }
+    }
+  }
+}
 
 }  // namespace
 }  // namespace stash::mutants

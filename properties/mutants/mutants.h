@@ -43,6 +43,9 @@ std::vector<Mutant> scale_mutants();
 // Broken subscriptions (mutants_subscribe.cc), killed by the subscribe area
 // alone (subscribe_mutant_test.cc), so not part of all_mutants().
 std::vector<Mutant> subscribe_mutants();
+// Broken ConsistentReader::read_all (mutants_read_all.cc), for the read_all
+// checks of the concurrent area (concurrency_mutant_test.cc).
+std::vector<Mutant> read_all_mutants();
 
 // Defects found in the PostgreSQL backend (mutants_postgres.cc).
 std::vector<Mutant> postgres_mutants();

@@ -1,6 +1,9 @@
 // Broken subscriptions: each wraps the generic subscription (subscription.h)
 // and breaks one promise of it. The subscribe area must kill every one under
 // each of the five seeds (subscribe_mutant_test.cc).
+#include <chrono>
+#include <thread>
+
 #include "mutant_support.h"
 #include "mutants.h"
 #include "stash/memory_stash.h"
@@ -141,6 +144,51 @@ class ForgetsTheCatchUp final : public WrappedSubscription {
   bool snapshot_seen_ = false;
 };
 
+// The subscription as it was before session 3's fix, over reads that each
+// take a round trip (as PostgreSQL's and etcd's do): it re-read until upper
+// stood still through its whole read, so a writer sealing faster than a read
+// starved it, and after 32 attempts it gave up with kUnavailable.
+class NeedsAStillUpper final : public DerivedStash {
+ public:
+  explicit NeedsAStillUpper(std::shared_ptr<Stash> inner)
+      : DerivedStash(inner), reads_(std::make_unique<RoundTripReads>(inner)) {}
+  Result<std::unique_ptr<Subscription>> subscribe(CollectionHandle c, Timestamp as_of) override {
+    return reads_->subscribe(c, as_of);  // the generic subscription, reading through reads_
+  }
+
+ private:
+  class RoundTripReads final : public ForwardingStash {
+   public:
+    using ForwardingStash::ForwardingStash;
+    Result<Frontier> since(CollectionHandle c) override {
+      round_trip();
+      return ForwardingStash::since(c);
+    }
+    Result<Frontier> upper(CollectionHandle c) override {
+      round_trip();
+      return ForwardingStash::upper(c);
+    }
+    Result<std::vector<Update>> iter(CollectionHandle c) override {
+      for (int attempt = 0; attempt < 32; ++attempt) {
+        auto before = upper(c);
+        round_trip();
+        auto updates = ForwardingStash::iter(c);
+        auto after = upper(c);
+        if (!before) return std::unexpected(before.error());
+        if (!updates) return updates;
+        if (!after) return std::unexpected(after.error());
+        if (*before == *after) return updates;
+      }
+      return fail(ErrorCode::kUnavailable, "upper kept moving during 32 attempts to read a snapshot");
+    }
+
+   private:
+    static void round_trip() { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
+  };
+
+  std::unique_ptr<RoundTripReads> reads_;
+};
+
 template <typename Broken>
 std::unique_ptr<Stash> over_memory() {
   return std::make_unique<SubscribingStash<Broken>>(std::make_unique<MemoryStash>());
@@ -162,6 +210,11 @@ std::vector<Mutant> subscribe_mutants() {
       {"subscription_repeats_the_resume_time",
        "resubscribing as of T delivers the updates at T again after the snapshot (no duplicate)",
        over_memory<RepeatsTheResumeTime>, nullptr},
+      {"subscription_needs_a_still_upper",
+       "re-reads until upper stands still through the read, over round-trip reads: a fast "
+       "writer starves it (progress under a writer)",
+       [] { return std::unique_ptr<Stash>(std::make_unique<NeedsAStillUpper>(std::make_shared<MemoryStash>())); },
+       nullptr},
       {"subscription_forgets_the_catch_up",
        "a catch-up batch after compaction overtook the subscriber comes empty (no gap)",
        over_memory<ForgetsTheCatchUp>, nullptr},

@@ -43,13 +43,13 @@ TEST(SubscribeMutants, ControlPassesUnderEverySeed) {
     std::ostringstream text;
     kit::print(report, text);
     EXPECT_TRUE(report.passed()) << text.str();
-    EXPECT_EQ(report.checks.size(), 5u);
+    EXPECT_EQ(report.checks.size(), 6u);
   }
 }
 
 TEST(SubscribeMutants, EveryMutantIsKilledUnderEverySeed) {
   const auto mutants = subscribe_mutants();
-  ASSERT_EQ(mutants.size(), 5u);
+  ASSERT_EQ(mutants.size(), 6u);
   for (const Mutant& m : mutants) {
     for (std::uint64_t seed : kSeeds) {
       const kit::Report report = run_subscribe(m.name, m.make, seed, true);

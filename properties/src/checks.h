@@ -30,6 +30,9 @@ struct Context {
 struct CheckOutput {
   bool passed = true;
   std::string details;  // failure: what went wrong and how to replay it
+  // The check found nothing to check (an optional interface the backend
+  // does not implement); details say what. Reported as kNotApplicable.
+  bool not_applicable = false;
 };
 
 struct CheckDef {
@@ -49,6 +52,7 @@ std::vector<CheckDef> exhaustive_checks();
 std::vector<CheckDef> concurrent_checks();
 std::vector<CheckDef> crash_checks();
 std::vector<CheckDef> subscribe_checks();
+std::vector<CheckDef> read_all_checks();  // read_all.cc: ConsistentReader, if implemented
 
 // Runs one check (timing it, turning a missing capability into
 // kNotApplicable and an escaped exception into a failure).

@@ -89,8 +89,8 @@ const std::vector<CheckDef>& all_checks() {
   static const std::vector<CheckDef> checks = [] {
     std::vector<CheckDef> all;
     for (auto part : {scenario_checks(), invariant_checks(), stateful_checks(),
-                      exhaustive_checks(), concurrent_checks(), crash_checks(),
-                      subscribe_checks()}) {
+                      exhaustive_checks(), concurrent_checks(), read_all_checks(),
+                      crash_checks(), subscribe_checks()}) {
       all.insert(all.end(), part.begin(), part.end());
     }
     return all;
@@ -153,7 +153,9 @@ CheckResult run_check(const CheckDef& check, Context& ctx, const Capabilities& c
   }
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - start);
-  result.outcome = out.passed ? Outcome::kPassed : Outcome::kFailed;
+  result.outcome = out.not_applicable ? Outcome::kNotApplicable
+                   : out.passed       ? Outcome::kPassed
+                                      : Outcome::kFailed;
   result.details = out.details;
   return result;
 }

@@ -16,7 +16,8 @@
 // delivered upper, across a reopen when the backend is durable (the new
 // snapshot must equal what was delivered before, and nothing after it may
 // repeat it); a slow subscriber overtaken by compaction (the catch-up batch);
-// and the errors and cancel().
+// a writer sealing faster than the subscriber reads; and the errors and
+// cancel().
 //
 // The operations are random (a generator seeded from the run's seed) but not
 // shrunk: a failure prints the seed, the case and the batch that broke the
@@ -337,6 +338,92 @@ CheckOutput concurrent(Context& ctx) {
 }
 
 
+// A writer seals one tick at a time as fast as it can (with a row every 64th
+// tick) while a subscriber follows. Each of the subscriber's reads takes
+// longer than a seal, so upper moves during nearly every read; the
+// subscriber must still deliver kFastWriterBatches batches while the writer
+// runs. (The bug this catches: a subscription that re-read until upper stood
+// still through its whole read got no batch at all over PostgreSQL once
+// its writes became faster than three reads.)
+constexpr int kFastWriterBatches = 10;
+constexpr auto kFastWriterBound = std::chrono::seconds(10);
+constexpr int kFastWriterMaxSeals = 5000000;
+
+CheckOutput fast_writer(Context& ctx) {
+  for (int n = 0; n < std::max(1, cases(ctx) / 10); ++n) {
+    auto store = open_store(ctx);
+    if (!store) return failed(ctx, n, "open failed: " + store.error().to_string());
+    Stash& stash = *store->stash;
+    const CollectionHandle c = store->c;
+    std::vector<Update> rows;
+    for (int i = 0; i < 40; ++i) rows.push_back({"row" + std::to_string(i), "v", i % 5, 1});
+    if (auto ok = stash.update_many(c, rows); !ok) return failed(ctx, n, "update failed: " + ok.error().to_string());
+    constexpr Timestamp kStart = 5;
+    if (auto ok = stash.seal(c, Frontier::at(kStart)); !ok) return failed(ctx, n, "seal failed");
+    auto sub = stash.subscribe(c, 0);
+    if (!sub) return failed(ctx, n, "subscribe failed: " + sub.error().to_string());
+    Follower follower(std::move(*sub), 0);
+
+    std::atomic<bool> stop{false};
+    std::atomic<bool> writing{true};
+    std::atomic<Timestamp> sealed{kStart};
+    std::string writer_error;
+    int seals = 0;
+    const auto started = std::chrono::steady_clock::now();
+    std::thread writer([&] {
+      Timestamp u = kStart;
+      const auto give_up = started + kFastWriterBound;
+      while (!stop.load() && seals < kFastWriterMaxSeals &&
+             std::chrono::steady_clock::now() < give_up) {
+        Status ok;
+        if (seals % 64 == 0) {
+          AppendBatch batch{c, Frontier::at(u), Frontier::at(u + 1), std::nullopt,
+                            {{"tick", std::to_string(u), u, 1}}};
+          ok = stash.append(std::span<const AppendBatch>(&batch, 1));
+        } else {
+          ok = stash.seal(c, Frontier::at(u + 1));
+        }
+        if (!ok) {
+          writer_error = "sealing " + std::to_string(u + 1) + " failed: " + ok.error().to_string();
+          break;
+        }
+        sealed.store(++u);
+        ++seals;
+      }
+      writing.store(false);
+    });
+    std::string error;
+    int batches = 0;
+    while (writing.load() && error.empty()) {
+      auto batch = follower.subscription().next(std::chrono::milliseconds(100));
+      if (!batch) {
+        error = "next failed while a writer sealed as fast as it could: " + batch.error().to_string();
+      } else if (*batch) {
+        error = follower.accept(**batch);
+        if (!(*batch)->snapshot && writing.load() && ++batches == kFastWriterBatches) stop.store(true);
+      }
+    }
+    stop.store(true);
+    writer.join();
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (!writer_error.empty()) return failed(ctx, n, writer_error);
+    if (!error.empty()) return failed(ctx, n, error);
+    if (batches < kFastWriterBatches) {
+      return failed(ctx, n, "a writer sealed " + std::to_string(seals) + " times in " +
+                                std::to_string(took.count()) + " ms, and meanwhile the subscriber "
+                                "delivered " + std::to_string(batches) + " batches after its "
+                                "snapshot (want " + std::to_string(kFastWriterBatches) +
+                                "): a subscription must not need upper to stand still while it reads");
+    }
+    (*ctx.coverage)["subscribe: seals by the fast writer"] += seals;
+    const Frontier final_upper = Frontier::at(sealed.load() + 1);
+    if (auto ok = stash.seal(c, final_upper); !ok) return failed(ctx, n, "final seal failed");
+    if (auto bad = follower.catch_up(stash, c, final_upper); !bad.empty()) return failed(ctx, n, bad);
+  }
+  return {};
+}
+
 // The consolidated contents of `updates`, every time advanced to `at`.
 Contents contents_at(const std::vector<Update>& updates, Timestamp at) {
   return advanced_before(updates, Frontier::empty(), at);
@@ -527,6 +614,8 @@ std::vector<CheckDef> subscribe_checks() {
        "SubscribeInterleaved", std::nullopt, interleaved},
       {Area::kSubscribe, "subscribe: subscribers race a writer thread", "SubscribeConcurrent",
        std::nullopt, concurrent},
+      {Area::kSubscribe, "subscribe: a writer sealing faster than a read does not starve a subscriber",
+       "SubscribeFastWriter", std::nullopt, fast_writer},
       {Area::kSubscribe, "subscribe: resubscribe from the last delivered upper (across reopen)",
        "SubscribeResubscribe", std::nullopt, resubscribe},
       {Area::kSubscribe, "subscribe: compaction overtakes a slow subscriber",

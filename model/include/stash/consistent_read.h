@@ -9,7 +9,9 @@
 // transaction, one hold of its lock) also implements ConsistentReader;
 // `stash export` and `stash backup` find it with dynamic_cast and then copy
 // a cut of the whole store. Implementing it is optional and changes no
-// Stash contract. PostgresStash implements it (one read transaction).
+// Stash contract. PostgresStash (one read transaction) and MemoryStash (one
+// hold of its lock) implement it; the kit's concurrent area checks any
+// backend that does (properties/src/read_all.cc).
 #ifndef STASH_CONSISTENT_READ_H_
 #define STASH_CONSISTENT_READ_H_
 

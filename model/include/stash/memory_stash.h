@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "stash/consistent_read.h"
 #include "stash/mutex.h"
 #include "stash/stash.h"
 
@@ -48,7 +49,7 @@ struct MemoryStashImage {
   friend bool operator==(const MemoryStashImage&, const MemoryStashImage&) = default;
 };
 
-class MemoryStash final : public Stash {
+class MemoryStash final : public Stash, public ConsistentReader {
   class State;  // Everything the stash holds (memory_stash.cc).
 
  public:
@@ -113,6 +114,10 @@ class MemoryStash final : public Stash {
   // A consistent copy of the whole state (taken under the lock).
   MemoryStashImage image();
 
+  // ConsistentReader: every collection as iter reads it, in one hold of the
+  // lock (so `stash export` of a MemoryStash is one cut).
+  Result<std::vector<CollectionContents>> read_all() override;
+
   // Subscriptions wake as soon as a seal or append moves upper (a condition
   // variable, in-process only); see stash.h.
   Status wait_for_change(CollectionHandle c, const Frontier& known_upper,
@@ -120,6 +125,7 @@ class MemoryStash final : public Stash {
 
  private:
   explicit MemoryStash(std::unique_ptr<State> state);  // For Loader::finish.
+  Result<std::vector<Update>> iter_locked(CollectionHandle c) STASH_REQUIRES(mutex_);
   Mutex mutex_;
   std::unique_ptr<State> state_ STASH_PT_GUARDED_BY(mutex_);
   std::condition_variable upper_moved_;  // Notified under mutex_ when an upper moves.
