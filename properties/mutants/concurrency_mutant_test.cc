@@ -85,16 +85,6 @@ INSTANTIATE_TEST_SUITE_P(All, ConcurrencyMutantTest, ::testing::ValuesIn(concurr
 
 // read_all (ConsistentReader): MemoryStash's must pass the read_all checks,
 // and every broken one must fail them, under every seed.
-class FactoryHarness : public kit::Harness {
- public:
-  explicit FactoryHarness(std::function<std::unique_ptr<Stash>()> make) : make_(std::move(make)) {}
-  kit::Capabilities capabilities() const override { return {}; }
-  Result<std::unique_ptr<Stash>> open_fresh() override { return make_(); }
-
- private:
-  std::function<std::unique_ptr<Stash>()> make_;
-};
-
 kit::Report run_read_all(const std::string& name, std::function<std::unique_ptr<Stash>()> make,
                          std::uint64_t seed) {
   kit::RunOptions options;

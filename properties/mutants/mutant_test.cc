@@ -42,16 +42,6 @@ constexpr int kExhaustiveDepth = 2;
 
 using StashFactory = std::function<std::unique_ptr<Stash>()>;
 
-class FactoryHarness : public kit::Harness {
- public:
-  explicit FactoryHarness(StashFactory make) : make_(std::move(make)) {}
-  kit::Capabilities capabilities() const override { return {}; }
-  Result<std::unique_ptr<Stash>> open_fresh() override { return make_(); }
-
- private:
-  StashFactory make_;
-};
-
 using ObjectFactory = std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash>)>;
 
 // For Mutant::open: a store is one shared MemoryStash; reopen and

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "stash/conformance.h"
 #include "stash/stash.h"
 
 namespace stash::mutants {
@@ -94,6 +95,18 @@ DurableMutant correct_durable_fake();
 std::unique_ptr<Stash> forwarding_memory_stash();
 // The same over a shared store, for the harness of Mutant::open.
 std::unique_ptr<Stash> forwarding_shared_stash(std::shared_ptr<Stash> store);
+
+// The harness the self-tests give the kit for one factory: each open_fresh()
+// is a new stash from `make`; no capabilities.
+class FactoryHarness : public conformance::Harness {
+ public:
+  explicit FactoryHarness(std::function<std::unique_ptr<Stash>()> make) : make_(std::move(make)) {}
+  conformance::Capabilities capabilities() const override { return {}; }
+  Result<std::unique_ptr<Stash>> open_fresh() override { return make_(); }
+
+ private:
+  std::function<std::unique_ptr<Stash>()> make_;
+};
 
 }  // namespace stash::mutants
 

@@ -15,16 +15,6 @@ namespace kit = stash::conformance;
 
 constexpr std::uint64_t kSeeds[] = {20240229, 1, 77, 4242, 987654321};
 
-class FactoryHarness : public kit::Harness {
- public:
-  explicit FactoryHarness(std::function<std::unique_ptr<Stash>()> make) : make_(std::move(make)) {}
-  kit::Capabilities capabilities() const override { return {}; }
-  Result<std::unique_ptr<Stash>> open_fresh() override { return make_(); }
-
- private:
-  std::function<std::unique_ptr<Stash>()> make_;
-};
-
 kit::Report run_subscribe(const std::string& name, std::function<std::unique_ptr<Stash>()> make,
                           std::uint64_t seed, bool stop_at_first_failure) {
   kit::RunOptions options;

@@ -13,6 +13,7 @@
 //     other sees the writer between them.
 #include <atomic>
 #include <chrono>
+#include <expected>
 #include <random>
 #include <thread>
 
@@ -42,15 +43,30 @@ Sum total(const std::vector<Update>& updates) {
   return sum;
 }
 
+// A fresh store of the backend under test and its ConsistentReader, or the
+// check's outcome when it cannot be had (open failed, or not a reader).
+struct OpenReader {
+  std::unique_ptr<Harness> harness;
+  std::unique_ptr<Stash> stash;
+  ConsistentReader* reader;
+};
+
+std::expected<OpenReader, CheckOutput> open_reader(const Context& ctx) {
+  auto harness = ctx.backend.make_harness();
+  auto opened = harness->open_fresh();
+  if (!opened) return std::unexpected(failed(ctx, "open failed: " + opened.error().to_string()));
+  auto* reader = dynamic_cast<ConsistentReader*>(opened->get());
+  if (!reader) return std::unexpected(not_a_reader());
+  return OpenReader{std::move(harness), std::move(*opened), reader};
+}
+
 // read_all against collections(), since, upper and iter, after random writes
 // to three collections (one compacted to {} so nothing of it is readable).
 CheckOutput at_rest(Context& ctx) {
-  auto harness = ctx.backend.make_harness();
-  auto opened = harness->open_fresh();
-  if (!opened) return failed(ctx, "open failed: " + opened.error().to_string());
-  Stash& stash = **opened;
-  auto* reader = dynamic_cast<ConsistentReader*>(&stash);
-  if (!reader) return not_a_reader();
+  auto opened = open_reader(ctx);
+  if (!opened) return opened.error();
+  Stash& stash = *opened->stash;
+  ConsistentReader* reader = opened->reader;
   std::mt19937_64 rng(ctx.options.seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const std::vector<std::string> names = {"b-orders", "a-items", "gone"};
@@ -120,12 +136,10 @@ CheckOutput at_rest(Context& ctx) {
 // sealing both to the same new upper in that append; the reader's cuts must
 // each balance.
 CheckOutput one_cut(Context& ctx) {
-  auto harness = ctx.backend.make_harness();
-  auto opened = harness->open_fresh();
-  if (!opened) return failed(ctx, "open failed: " + opened.error().to_string());
-  Stash& stash = **opened;
-  auto* reader = dynamic_cast<ConsistentReader*>(&stash);
-  if (!reader) return not_a_reader();
+  auto opened = open_reader(ctx);
+  if (!opened) return opened.error();
+  Stash& stash = *opened->stash;
+  ConsistentReader* reader = opened->reader;
   auto left = stash.collection("left");
   auto right = stash.collection("right");
   if (!left || !right) return failed(ctx, "collection failed");
