@@ -340,9 +340,12 @@ TEST(PostgresFence, WritesInFlightWhileSecondWriterOpens) {
   std::atomic<int> acknowledged_count{0};
   std::vector<std::string> acknowledged;
   std::string sequence;  // 'o' ok, 'f' fenced, 'x' other
+  // A writes until it is fenced (bounded by time, not by a count: on an idle
+  // machine 5000 writes were over before B's open got through).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   std::thread writer([&] {
-    for (int i = 0; i < 5000; ++i) {
-      const std::string key = "k" + std::to_string(100000 + i);
+    for (int i = 0; std::chrono::steady_clock::now() < give_up; ++i) {
+      const std::string key = "k" + std::to_string(100000000 + i);  // fixed width: sorted as written
       auto ok = a->update(*c, key, "", 1, 1);
       sequence += ok ? 'o' : ok.error().code() == ErrorCode::kFenced ? 'f' : 'x';
       if (ok) acknowledged.push_back(key), ++acknowledged_count;
