@@ -240,13 +240,17 @@ void DurableGroupCommit(benchmark::State& state) {
   TempDir dir;
   const auto duration = std::chrono::milliseconds(smoke() ? 20 : 500);
   const std::vector<int> thread_counts = {1, 2, 4, 8};
-  std::map<int, std::vector<double>> ratios, rates;
+  std::map<int, std::vector<double>> ratios, rates, per_sync;
   auto stash = must(DurableMemoryStash::open(dir.store("gc")), "open");
   for (auto _ : state) {
     for (int round = 0; round < rounds(); ++round) {
       double single = 0;
       for (int threads : thread_counts) {
+        const DurableStats before = stash->stats();
         const double rate = writes_per_second(*stash, threads, duration);
+        const DurableStats after = stash->stats();
+        per_sync[threads].push_back(static_cast<double>(after.records - before.records) /
+                                    static_cast<double>(std::max<std::uint64_t>(after.syncs - before.syncs, 1)));
         if (threads == 1) single = rate;
         rates[threads].push_back(rate);
         ratios[threads].push_back(rate / single);
@@ -258,6 +262,9 @@ void DurableGroupCommit(benchmark::State& state) {
     std::sort(r.begin(), r.end());
     state.counters["writes_per_s_" + std::to_string(threads)] = r[r.size() / 2];
     if (threads > 1) report(state, "x" + std::to_string(threads) + "_over_1", ratios[threads]);
+    auto& g = per_sync[threads];
+    std::sort(g.begin(), g.end());
+    state.counters["records_per_sync_" + std::to_string(threads)] = g[g.size() / 2];
   }
   state.counters["loadavg_1m"] = load_average();
   const DurableStats stats = stash->stats();

@@ -46,6 +46,15 @@ class STASH_CAPABILITY("mutex") Mutex {
     (void)held.release();  // Still held, and still the caller's to release.
   }
 
+  // As wait(), but gives up at `deadline`.
+  std::cv_status wait_until(std::condition_variable& cv,
+                            std::chrono::steady_clock::time_point deadline) STASH_REQUIRES(this) {
+    std::unique_lock<std::mutex> held(mutex_, std::adopt_lock);
+    const std::cv_status status = cv.wait_until(held, deadline);
+    (void)held.release();
+    return status;
+  }
+
  private:
   friend class MutexLock;
   std::mutex mutex_;

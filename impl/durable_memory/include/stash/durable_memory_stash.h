@@ -45,6 +45,7 @@
 #ifndef STASH_DURABLE_MEMORY_STASH_H_
 #define STASH_DURABLE_MEMORY_STASH_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -229,7 +230,13 @@ class DurableMemoryStash final : public Stash {
   std::size_t snapshot_bytes_ STASH_GUARDED_BY(mutex_) = 0;
   std::uint64_t appended_seq_ STASH_GUARDED_BY(mutex_) = 0;  // Records appended since open.
   std::uint64_t synced_seq_ STASH_GUARDED_BY(mutex_) = 0;    // Records known durable.
-  bool sync_running_ STASH_GUARDED_BY(mutex_) = false;       // A leader is syncing.
+  bool sync_running_ STASH_GUARDED_BY(mutex_) = false;       // A leader is gathering or syncing.
+  // Group commit's gathering (see sync_through): how many callers the last
+  // sync released and have not appended again, how long it took, and the
+  // signal that the last of them did.
+  std::uint64_t returning_ STASH_GUARDED_BY(mutex_) = 0;
+  std::chrono::microseconds last_sync_ STASH_GUARDED_BY(mutex_){0};
+  std::condition_variable appended_;
   std::int64_t collections_ STASH_GUARDED_BY(mutex_) = 0;    // Collections the log knows.
   std::optional<Error> refused_ STASH_GUARDED_BY(mutex_);    // Set: all writes fail with it.
   DurableStats stats_ STASH_GUARDED_BY(mutex_);
