@@ -70,12 +70,22 @@ void run_comparison(benchmark::State& state, const std::string& workload, const 
   ops.reserve(all.size());
   for (const Subject& s : all) ops.push_back(s.prepare(shape));
 
-  // Calibrate: one call each sizes its slot (and warms it up).
+  // Calibrate (and warm up): each subject's slot is sized by the median
+  // of at least 3 calls, made until a quarter of a slot has passed. One
+  // call is not enough: a cold first call can take 10x what later ones do,
+  // and the slot it sizes holds so few calls that one preemption moves
+  // their median (peek_one once measured 9.8x from that alone).
   std::vector<std::int64_t> calls(ops.size(), 1);
   if (!cfg.smoke) {
     for (std::size_t i = 0; i < ops.size(); ++i) {
-      std::vector<double> ignored;
-      const double t = run_slot(ops[i], 1, ignored);
+      std::vector<double> times;
+      double spent = 0;
+      while (times.size() < 3 || spent < cfg.slot_seconds / 4) {
+        const double t = run_slot(ops[i], 1, times);
+        spent += t;
+        if (times.size() >= 1000) break;
+      }
+      const double t = percentile(times, 0.5);
       calls[i] = std::clamp<std::int64_t>(static_cast<std::int64_t>(cfg.slot_seconds / t), 1,
                                           200'000);
     }

@@ -584,7 +584,11 @@ Result<std::vector<PeekEntry>> MemoryStash::peek(CollectionHandle c) {
   std::vector<PeekEntry> out;
   bool fit = true;
   const auto rows_fit = state_->for_each_peeked(
-      c, [](const Collection& collection) { return collection.all_rows(); },
+      c,
+      [&](const Collection& collection) {
+        out.reserve(collection.by_key.size());  // at most one entry per row, as iter
+        return collection.all_rows();
+      },
       [&](std::string_view key, std::string_view value, ExactDiff sum) {
         if (!fits_in_diff(sum)) fit = false;
         if (fit) out.push_back({Bytes(key), Bytes(value), static_cast<Diff>(sum)});
