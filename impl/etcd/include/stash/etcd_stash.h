@@ -69,10 +69,13 @@
 //     after the request was sent) is resolved before anything is retried:
 //     a second transaction compares the fence's counter and either finds the
 //     write's own counter there (it landed: ok) or advances the counter past
-//     it (so the lost write can never apply: the call is retried). Only when
-//     that cannot be done within the call's deadline, or when two newer
-//     writers have opened meanwhile, does the call fail with kOutcomeUnknown:
-//     it took effect entirely or not at all.
+//     it (so the lost write can never apply: the call is retried). That
+//     second transaction has a retry budget of its own (max_retries more
+//     attempts), so a write proven not to have landed after the call's own
+//     retries ran out fails kUnavailable. Only when that cannot be done
+//     within its budget or the call's deadline, or when two newer writers
+//     have opened meanwhile, does the call fail with kOutcomeUnknown: it
+//     took effect entirely or not at all.
 //   - an unreachable cluster fails open and every call with kUnavailable
 //     within the call's deadline.
 //
