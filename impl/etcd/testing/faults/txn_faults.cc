@@ -51,6 +51,7 @@ TxnHook::Action TxnFaults::on_txn(const etcdserverpb::TxnRequest& request, grpc:
   int& drop = burn ? drop_burns_ : drop_writes_;
   int& lose = burn ? lose_burns_ : lose_writes_;
   ++(burn ? counts_.burns : counts_.writes);
+  if (!burn) counts_.write_bytes += request.ByteSizeLong();
   if (take(drop)) {
     ++(burn ? counts_.burns_dropped : counts_.writes_dropped);
     *lost = grpc::Status(grpc::StatusCode::UNAVAILABLE, "txn_faults: request dropped before sending");

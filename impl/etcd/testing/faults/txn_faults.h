@@ -14,6 +14,7 @@
 #ifndef STASH_IMPL_ETCD_TESTING_FAULTS_TXN_FAULTS_H_
 #define STASH_IMPL_ETCD_TESTING_FAULTS_TXN_FAULTS_H_
 
+#include <cstddef>
 #include <string>
 
 #include "etcd_client.h"
@@ -27,6 +28,7 @@ inline constexpr int kEvery = -1;
 struct TxnCounts {
   int writes = 0, writes_dropped = 0, writes_lost = 0;
   int burns = 0, burns_dropped = 0, burns_lost = 0;
+  std::size_t write_bytes = 0;  // the serialized size of every write seen
 };
 
 // Installs itself as the process's TxnHook for its lifetime (one at a time).
