@@ -230,16 +230,30 @@ Status EtcdCluster::start(int m) {
                                           std::to_string(pid(m)) + "): kill it first");
   }
   const std::string& script = members_.at(m).start;
-  // The script backgrounds the member with its output in m<i>.log, so
-  // nothing of ours stays open in it.
-  if (std::system(("bash " + quoted(script) + " </dev/null >/dev/null 2>&1").c_str()) != 0) {
-    return fail(ErrorCode::kInternal, script + " failed");
+  // A member started again right after a kill can exit at once, failing to
+  // bind its client or peer port (the killed process's sockets not yet
+  // released, or the port briefly taken by an outgoing connection): one
+  // that exits within 1 s of starting is started again, a few times.
+  constexpr int kAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    // The script backgrounds the member with its output in m<i>.log, so
+    // nothing of ours stays open in it.
+    if (std::system(("bash " + quoted(script) + " </dev/null >/dev/null 2>&1").c_str()) != 0) {
+      return fail(ErrorCode::kInternal, script + " failed");
+    }
+    // The script has written the new pid; a process that is gone at any
+    // point of the next second (perhaps before it is first looked at)
+    // exited.
+    if (!wait_until(milliseconds(1000), [&] { return !running(m); })) return {};  // stayed up
+    std::fprintf(stderr, "cluster: member %s exited within 1 s of start %d of %d (see its log)%s\n",
+                 name(m).c_str(), attempt, kAttempts, attempt < kAttempts ? "; starting it again" : "");
+    if (attempt == kAttempts) {
+      return fail(ErrorCode::kInternal, "member " + name(m) + " exited within 1 s of each of " +
+                                            std::to_string(kAttempts) + " starts (" + script +
+                                            ", see its log)");
+    }
+    std::this_thread::sleep_for(milliseconds(200 * attempt));
   }
-  if (!wait_until(milliseconds(5000), [&] { return running(m); })) {
-    return fail(ErrorCode::kInternal, "member " + name(m) + " did not start (" + script +
-                                          ", see its log)");
-  }
-  return {};
 }
 
 Status EtcdCluster::restart_all() {

@@ -75,7 +75,9 @@ class EtcdCluster {
   Status pause(int m);
   Status resume(int m);
   // Starts member `m` again (its start command) on its data; it must be
-  // down. Returns once the new process exists, not once it serves.
+  // down. Returns once the new process has stayed up for 1 s (one that
+  // exits sooner, e.g. failing to bind a port, is started again, up to 5
+  // times), not once it serves.
   Status start(int m);
   // Every member killed, then every member started.
   Status restart_all();

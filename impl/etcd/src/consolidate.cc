@@ -11,7 +11,16 @@
 // and base key as read) make it fail, and the call plan again, if anything
 // changed meanwhile. A pair too large for one transaction on its own stays
 // in the log (still read correctly).
+//
+// A chunk with more movable keys than one transaction can fold is first
+// split by key, in transactions of its own (each puts the pieces and
+// deletes the chunk: the same updates, so invisible to reads too), into
+// pieces of at most one fold's worth of movable keys. Without that, every
+// fold rewrote the rest of the chunk: a 20k-entry chunk cost ~160 rewrites
+// of up to 20k entries each (quadratic), which outlived the call's deadline
+// (benchmarks: consolidation_large).
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -45,6 +54,14 @@ class Folder {
   Status run();
 
  private:
+  // Splits every chunk with more movable keys than one fold can take.
+  Status split_large_chunks();
+  // One split of chunk `name` (its first pieces, and the rest as one more
+  // piece if the transaction cannot hold them all). false: the chunk stays
+  // as it is (the split would exceed the request size).
+  Result<bool> split(const std::string& name);
+  std::vector<Unit> units() const;
+  std::size_t keys_per_fold() const;
   Status fold(std::span<const Unit> units);
   std::size_t ops_for(std::span<const Unit> units) const;
 
@@ -54,8 +71,18 @@ class Folder {
   Timestamp since_ = 0;
   std::int64_t meta_mod_ = 0;
   std::map<std::string, Chunk> chunks_;  // by etcd key
+  std::set<std::string> unsplittable_;   // chunks whose split is too large to send
   bool stop_ = false;                    // a commit's revision is unknown
 };
+
+// The movable user keys of an entry list, sorted.
+std::set<Bytes> movable_keys(const std::vector<Update>& entries, Timestamp since) {
+  std::set<Bytes> out;
+  for (const Update& u : entries) {
+    if (u.time <= since) out.insert(u.key);
+  }
+  return out;
+}
 
 std::size_t Folder::ops_for(std::span<const Unit> units) const {
   std::set<std::string_view> keys, chunks;
@@ -88,21 +115,14 @@ Status Folder::run() {
     return {};
   }
   since_ = *meta->since.element();
-  std::vector<Unit> units;
   for (const auto& kv : snap->ranges[1].kvs()) {
     auto entries = etcd::decode_chunk(kv.value());
     if (!entries) return std::unexpected(corrupt("a log chunk"));
-    std::set<Bytes> movable;
-    for (const Update& u : *entries) {
-      if (u.time <= since_) movable.insert(u.key);
-    }
-    for (const Bytes& k : movable) units.push_back({k, kv.key()});
     chunks_[kv.key()] = Chunk{std::move(*entries), kv.mod_revision()};
   }
-  // By user key, so that a key's pairs share transactions (one base put).
-  std::sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) {
-    return std::tie(a.key, a.chunk) < std::tie(b.key, b.chunk);
-  });
+  if (auto ok = split_large_chunks(); !ok) return ok;
+  if (stop_) return {};
+  const std::vector<Unit> units = this->units();
   const auto max_ops = static_cast<std::size_t>(impl_.options().max_txn_ops);
   std::size_t begin = 0;
   while (begin < units.size() && !stop_) {
@@ -120,6 +140,88 @@ Status Folder::run() {
     begin = end;
   }
   return {};
+}
+
+std::vector<Unit> Folder::units() const {
+  std::vector<Unit> out;
+  for (const auto& [name, chunk] : chunks_) {
+    for (const Bytes& k : movable_keys(chunk.entries, since_)) out.push_back({k, name});
+  }
+  // By user key, so that a key's pairs share transactions (one base put).
+  std::sort(out.begin(), out.end(), [](const Unit& a, const Unit& b) {
+    return std::tie(a.key, a.chunk) < std::tie(b.key, b.chunk);
+  });
+  return out;
+}
+
+std::size_t Folder::keys_per_fold() const {
+  // A fold of one chunk's keys: a base op per key, the chunk, the fence and
+  // the frontier key (ops_for).
+  const auto max_ops = static_cast<std::size_t>(impl_.options().max_txn_ops);
+  return max_ops > 3 ? max_ops - 3 : 1;
+}
+
+Status Folder::split_large_chunks() {
+  for (;;) {
+    std::string large;
+    for (const auto& [name, chunk] : chunks_) {
+      if (!unsplittable_.contains(name) && movable_keys(chunk.entries, since_).size() > keys_per_fold()) {
+        large = name;
+        break;
+      }
+    }
+    if (large.empty()) return {};
+    auto split_it = split(large);
+    if (!split_it) return std::unexpected(split_it.error());
+    if (!*split_it) unsplittable_.insert(large);
+    if (stop_) return {};
+  }
+}
+
+Result<bool> Folder::split(const std::string& name) {
+  const Keys& keys = impl_.keys();
+  const Chunk& chunk = chunks_.at(name);
+  // The entries by user key (stable: a key's entries keep their order).
+  std::vector<Update> sorted = chunk.entries;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Update& a, const Update& b) { return a.key < b.key; });
+  // A piece per keys_per_fold() movable keys; the pieces the transaction
+  // cannot hold (the chunk's delete and the fence's put are ops too) go
+  // into its last piece, split again next.
+  const auto max_ops = static_cast<std::size_t>(impl_.options().max_txn_ops);
+  const std::size_t max_pieces = max_ops > 3 ? max_ops - 2 : 1;
+  std::vector<std::vector<Update>> pieces(1);
+  std::size_t movable_in_piece = 0;
+  for (auto run = sorted.begin(); run != sorted.end();) {
+    const auto end = std::find_if(run, sorted.end(), [&](const Update& v) { return v.key != run->key; });
+    if (std::any_of(run, end, [&](const Update& v) { return v.time <= since_; })) {
+      if (movable_in_piece == keys_per_fold() && pieces.size() < max_pieces) {
+        pieces.emplace_back();
+        movable_in_piece = 0;
+      }
+      ++movable_in_piece;
+    }
+    pieces.back().insert(pieces.back().end(), std::make_move_iterator(run), std::make_move_iterator(end));
+    run = end;
+  }
+  etcd::Write w;
+  w.compares.push_back(etcd::mod_is(keys.meta(c_.id), meta_mod_));
+  w.compares.push_back(etcd::mod_is(name, chunk.mod_revision));
+  w.ops.push_back(etcd::delete_op(name));
+  std::vector<std::string> names;
+  for (std::size_t p = 0; p < pieces.size(); ++p) {
+    names.push_back(keys.piece(c_.id, call_.epoch(), call_.next_txn(), static_cast<std::uint32_t>(p)));
+    w.ops.push_back(etcd::put_op(names.back(), etcd::encode_chunk(pieces[p])));
+  }
+  auto revision = call_.commit(w);
+  if (!revision) {
+    // Too large to send (checked before sending: nothing was): left whole.
+    if (revision.error().code() == ErrorCode::kInvalidArgument) return false;
+    return std::unexpected(revision.error());
+  }
+  if (*revision == 0) stop_ = true;  // committed, revision unknown: the next call goes on
+  chunks_.erase(name);
+  for (std::size_t p = 0; p < pieces.size(); ++p) chunks_[names[p]] = Chunk{std::move(pieces[p]), *revision};
+  return true;
 }
 
 Status Folder::fold(std::span<const Unit> units) {

@@ -34,7 +34,11 @@ void set_deadline(grpc::ClientContext& context, Clock::time_point deadline) {
   context.set_wait_for_ready(false);
 }
 
+std::atomic<TxnHook*> txn_hook{nullptr};
+
 }  // namespace
+
+void set_txn_hook(TxnHook* hook) { txn_hook.store(hook, std::memory_order_release); }
 
 Failure classify(const grpc::Status& status) {
   switch (status.error_code()) {
@@ -118,9 +122,26 @@ void Client::succeeded(std::size_t member) {
 grpc::Status Client::txn(const etcdserverpb::TxnRequest& request,
                          etcdserverpb::TxnResponse* response, Clock::time_point deadline) {
   const std::size_t member = current();
-  grpc::ClientContext context;
-  set_deadline(context, deadline);
-  grpc::Status s = stubs(member)->kv->Txn(&context, request, response);
+  auto action = TxnHook::Action::kSend;
+  grpc::Status lost(grpc::StatusCode::UNAVAILABLE, "stash test hook: request or reply lost");
+  // Relaxed is enough on the hot path; the acquire is paid only when a test
+  // installed a hook.
+  if (TxnHook* hook = txn_hook.load(std::memory_order_relaxed)) [[unlikely]] {
+    std::atomic_thread_fence(std::memory_order_acquire);
+    action = hook->on_txn(request, &lost);
+  }
+  grpc::Status s;
+  if (action == TxnHook::Action::kDrop) {
+    s = lost;
+  } else {
+    grpc::ClientContext context;
+    set_deadline(context, deadline);
+    s = stubs(member)->kv->Txn(&context, request, response);
+    if (action == TxnHook::Action::kLoseReply && s.ok()) {
+      response->Clear();
+      s = lost;
+    }
+  }
   if (s.ok()) {
     succeeded(member);
   } else {

@@ -40,6 +40,26 @@ Failure classify(const grpc::Status& status);
 // "UNAVAILABLE: connection refused (127.0.0.1:2379)".
 std::string describe(const grpc::Status& status, const std::string& endpoint);
 
+// A test seam: when set, consulted before every Txn of every Client in the
+// process, so a test can lose a request or its reply on purpose at an exact
+// point (impl/etcd/testing/faults/ holds the controller). Without one, a Txn
+// costs one relaxed atomic load more.
+class TxnHook {
+ public:
+  enum class Action {
+    kSend,       // send it; the reply is the server's
+    kDrop,       // do not send it (it never lands); the attempt fails with *lost
+    kLoseReply,  // send it, let it complete, then fail the attempt with *lost
+  };
+  virtual ~TxnHook() = default;
+  // `lost` is preset to UNAVAILABLE; the hook may replace it (a lost reply
+  // is often DEADLINE_EXCEEDED). Called from the calling thread.
+  virtual Action on_txn(const etcdserverpb::TxnRequest& request, grpc::Status* lost) = 0;
+};
+// Installs `hook` for every Client (nullptr removes it). The hook must
+// outlive every Txn that may consult it.
+void set_txn_hook(TxnHook* hook);
+
 class Client {
  public:
   // One channel per endpoint ("host:port"); nothing connects yet.

@@ -164,6 +164,9 @@ class Call {
   Error too_large(const etcdserverpb::TxnRequest& request, std::size_t ops) const;
 
  private:
+  // Sleeps before attempt `attempts` + 1 of a retry budget of max_retries
+  // and counts it; false if the budget or the call's deadline would run out.
+  bool wait(int& attempts) const;
   Result<bool> landed(std::int64_t txn, const std::string& why) STASH_NO_THREAD_SAFETY_ANALYSIS;
   void compact_history(std::int64_t revision) STASH_NO_THREAD_SAFETY_ANALYSIS;
 

@@ -8,7 +8,8 @@
 //   P "ids"                  next collection id:8
 //   P "n/" NAME              collection id:8
 //   P "c/" ID:8              Meta:   since:Frontier upper:Frontier
-//   P "l/" ID:8 EPOCH:8 TXN:8  Chunk:  { keylen:4 key vallen:4 value time:8 diff:8 }*
+//   P "l/" ID:8 EPOCH:8 TXN:8 [PART:4]
+//                            Chunk:  { keylen:4 key vallen:4 value time:8 diff:8 }*
 //   P "b/" ID:8 KEY          Base:   { vallen:4 value diff:16 }*
 //   Frontier = 0x00 (the frontier {}) | 0x01 t:8 (the frontier {t})
 //
@@ -17,7 +18,9 @@
 // (id, KEY): collections() and the base ranges come back sorted.
 //
 // A chunk holds the updates of one write call to one collection, as given
-// (TXN is the writer's transaction counter, so chunk keys never repeat). A
+// (TXN is the writer's transaction counter, so chunk keys never repeat), or,
+// with PART, a piece of such a chunk that consolidate split by key (TXN is
+// then the split's own transaction; reads never look at chunk keys). A
 // base key holds the consolidated sums (128-bit, exact) of KEY's values at
 // or before since; the read advances them to since like every other update.
 #ifndef STASH_IMPL_ETCD_SRC_KEY_LAYOUT_H_
@@ -61,6 +64,10 @@ class Keys {
   std::string log(std::int64_t id) const { return p_ + "l/" + be64(id); }  // a prefix
   std::string chunk(std::int64_t id, std::int64_t epoch, std::int64_t txn) const {
     return log(id) + be64(epoch) + be64(txn);
+  }
+  // Piece `part` of a chunk that consolidate split, in its transaction `txn`.
+  std::string piece(std::int64_t id, std::int64_t epoch, std::int64_t txn, std::uint32_t part) const {
+    return chunk(id, epoch, txn) + be64(part).substr(4);
   }
   std::string base(std::int64_t id) const { return p_ + "b/" + be64(id); }  // a prefix
   std::string base(std::int64_t id, std::string_view key) const {

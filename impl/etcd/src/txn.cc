@@ -77,15 +77,17 @@ Clock::time_point Call::attempt_deadline() const {
   return std::min(deadline_, Clock::now() + std::chrono::milliseconds(impl_.options_.attempt_timeout_ms));
 }
 
-bool Call::backoff() {
-  if (attempts_ >= impl_.options_.max_retries) return false;
+bool Call::backoff() { return wait(attempts_); }
+
+bool Call::wait(int& attempts) const {
+  if (attempts >= impl_.options_.max_retries) return false;
   thread_local std::mt19937 jitter{std::random_device{}()};
   long long wait_ms = impl_.options_.backoff_initial_ms;
-  for (int i = 0; i < attempts_ && wait_ms < impl_.options_.backoff_max_ms; ++i) wait_ms *= 2;
+  for (int i = 0; i < attempts && wait_ms < impl_.options_.backoff_max_ms; ++i) wait_ms *= 2;
   wait_ms = std::min<long long>(wait_ms, impl_.options_.backoff_max_ms);
   // Up to 50% jitter, so that colliding callers drift apart.
   wait_ms -= std::uniform_int_distribution<long long>(0, wait_ms / 2)(jitter);
-  ++attempts_;
+  ++attempts;
   const auto wake = Clock::now() + std::chrono::milliseconds(std::max(0LL, wait_ms));
   if (wake >= deadline_) return false;
   std::this_thread::sleep_until(wake);
@@ -270,7 +272,13 @@ Result<bool> Call::landed(std::int64_t txn, const std::string& why) {
   *burn.add_compare() = value_is(impl_.keys_.fence(), encode_fence(before));
   *burn.add_success() = put_op(impl_.keys_.fence(), encode_fence(with_txn(token, txn + 1)));
   *burn.add_failure() = range_op(impl_.keys_.fence());
-  while (backoff()) {
+  // The burns have a retry budget of their own (max_retries more attempts,
+  // within the call's deadline): on the call's, a write that never landed
+  // could not be proven so once the attempts before it had used the budget
+  // up, and the call ended kOutcomeUnknown where kUnavailable was provable
+  // (etcd_lost_reply_test, *_write_dropped_always / *_burns_fail).
+  int burns = 0;
+  while (wait(burns)) {
     etcdserverpb::TxnResponse response;
     grpc::Status s = impl_.client_->txn(burn, &response, attempt_deadline());
     if (!s.ok()) {

@@ -33,7 +33,8 @@
 //   P "ids"           the next collection id
 //   P "n/" NAME       a collection's id, by name (the name's raw bytes)
 //   P "c/" ID         a collection's frontiers (since, upper)
-//   P "l/" ID TXN     the updates one write call added (the log)
+//   P "l/" ID TXN     the updates one write call added (the log), or a
+//                     piece of them that consolidate split off by key
 //   P "b/" ID KEY     consolidated (value, diff) pairs of KEY at since
 // A prefix holding keys but no layout key, or a layout key of another value,
 // is refused at open with kInvalidArgument (a foreign or incompatible
@@ -42,8 +43,11 @@
 // Consolidation is proportional to what changed: consolidate() folds the
 // log entries at or before since into the base keys of the user keys they
 // touch (one etcd key per user key), and rewrites only those and the log
-// entries it moved, in transactions bounded by the limits below. Nothing is
-// ever rewritten whole. etcd keeps every old revision until compacted: every
+// entries it moved, in transactions bounded by the limits below. A log
+// chunk with more keys to fold than one transaction can take is first split
+// by key into pieces of one transaction's worth (same updates: invisible to
+// reads), so each fold rewrites one small piece, not the rest of the chunk.
+// Nothing is ever rewritten whole. etcd keeps every old revision until compacted: every
 // compact_history_every revisions this handle writes, it compacts the
 // cluster's history to that many revisions before the current one.
 //
@@ -69,10 +73,13 @@
 //     after the request was sent) is resolved before anything is retried:
 //     a second transaction compares the fence's counter and either finds the
 //     write's own counter there (it landed: ok) or advances the counter past
-//     it (so the lost write can never apply: the call is retried). Only when
-//     that cannot be done within the call's deadline, or when two newer
-//     writers have opened meanwhile, does the call fail with kOutcomeUnknown:
-//     it took effect entirely or not at all.
+//     it (so the lost write can never apply: the call is retried). That
+//     second transaction has a retry budget of its own (max_retries more
+//     attempts), so a write proven not to have landed after the call's own
+//     retries ran out fails kUnavailable. Only when that cannot be done
+//     within its budget or the call's deadline, or when two newer writers
+//     have opened meanwhile, does the call fail with kOutcomeUnknown: it
+//     took effect entirely or not at all.
 //   - an unreachable cluster fails open and every call with kUnavailable
 //     within the call's deadline.
 //
