@@ -206,8 +206,10 @@ Op iter(const Shape& shape) {
   auto s = reading(shape);
   return {[s] {
             Res r = scan(s->conn.get(), s->id);
+            const int rows = PQntuples(r.get());
             std::vector<Update> out;
-            for (int i = 0; i < PQntuples(r.get()); ++i) {
+            out.reserve(rows);
+            for (int i = 0; i < rows; ++i) {
               out.push_back({bytes_at(r.get(), i, 0), bytes_at(r.get(), i, 1),
                              int8_at(r.get(), i, 2), int8_at(r.get(), i, 3)});
             }
@@ -237,8 +239,10 @@ Op iter_key(const Shape& shape) {
             Res r = expect(s->conn.get(),
                            PQexecPrepared(s->conn.get(), "point", 2, values, lengths, formats, 1),
                            PGRES_TUPLES_OK, "point");
+            const int rows = PQntuples(r.get());
             std::vector<ValueUpdate> out;
-            for (int i = 0; i < PQntuples(r.get()); ++i) {
+            out.reserve(rows);
+            for (int i = 0; i < rows; ++i) {
               out.push_back(
                   {bytes_at(r.get(), i, 0), int8_at(r.get(), i, 1), int8_at(r.get(), i, 2)});
             }

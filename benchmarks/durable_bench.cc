@@ -218,6 +218,7 @@ double writes_per_second(DurableMemoryStash& stash, int threads, std::chrono::mi
   std::atomic<bool> stop = false;
   std::atomic<std::int64_t> writes = 0;
   std::vector<std::thread> writers;
+  writers.reserve(threads);
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     writers.emplace_back([&, t] {

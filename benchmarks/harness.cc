@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <regex>
@@ -28,7 +29,7 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
-  const auto k = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  const auto k = static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
   return v[k];
 }

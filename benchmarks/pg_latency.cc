@@ -88,7 +88,7 @@ class DelayedPipe {
         ready_.notify_all();
         return;
       }
-      queue_.push_back({Clock::now() + delay_, std::string(buffer.data(), n)});
+      queue_.emplace_back(Clock::now() + delay_, std::string(buffer.data(), n));
       ready_.notify_all();
     }
   }
@@ -144,7 +144,8 @@ class DelayProxy {
     stop_ = true;
     acceptor_.join();
     ::close(listener_);
-    for (auto& c : connections_) c.release();  // their threads end with their sockets
+    // Leaked on purpose: their threads end with their sockets.
+    for (auto& c : connections_) (void)c.release();
   }
   int port() const { return port_; }
 
@@ -269,8 +270,8 @@ std::unique_ptr<stash::PostgresStash> open_stash(const std::string& conninfo,
                                                  const std::string& schema) {
   stash::PostgresOptions o;
   o.schema = schema;
-  return must(stash::PostgresStash::open_with(std::make_shared<CountingConnector>(conninfo, counts), o),
-              "open stash");
+  auto connector = std::make_shared<CountingConnector>(conninfo, std::move(counts));
+  return must(stash::PostgresStash::open_with(std::move(connector), o), "open stash");
 }
 
 // The raw baseline's connection and table (the stash's v1 data layout).
@@ -317,6 +318,7 @@ void latency(benchmark::State& state, const std::string& op) {
   const auto c = must(s->collection("c"), "collection");
   const auto other = must(s->collection("d"), "collection");
   std::vector<stash::Update> ten;
+  ten.reserve(10);
   for (int i = 0; i < 10; ++i) ten.push_back({"k" + std::to_string(i), "v", 0, 1});
   must(s->update_many(c, ten), "fill");
   stash::Timestamp t = 0;

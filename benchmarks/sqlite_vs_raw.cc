@@ -309,10 +309,12 @@ void threads(benchmark::State& state) {
   auto s = SqliteStash::open(path);
   if (!s) die(s.error().message());
   std::vector<stash::CollectionHandle> cs;
+  cs.reserve(n);
   for (int t = 0; t < n; ++t) cs.push_back(*(*s)->collection("c" + std::to_string(t)));
   constexpr int kCalls = 100;
   for (auto _ : state) {
     std::vector<std::thread> ts;
+    ts.reserve(n);
     for (int t = 0; t < n; ++t) {
       ts.emplace_back([&, t] {
         for (int i = 0; i < kCalls; ++i) {
@@ -334,6 +336,7 @@ double writes_per_second(SqliteStash& s, const std::vector<stash::CollectionHand
   std::atomic<bool> stop = false;
   std::atomic<std::int64_t> writes = 0;
   std::vector<std::thread> ts;
+  ts.reserve(threads);
   const auto start = Clock::now();
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&, t] {
@@ -357,6 +360,7 @@ void group_commit(benchmark::State& state) {
   auto s = SqliteStash::open(path);
   if (!s) die(s.error().message());
   std::vector<stash::CollectionHandle> cs;
+  cs.reserve(8);
   for (int t = 0; t < 8; ++t) cs.push_back(*(*s)->collection("c" + std::to_string(t)));
   const char* r = std::getenv("STASH_SQLITE_BENCH_ROUNDS");
   const int rounds = r != nullptr && *r != '\0' ? std::max(1, std::atoi(r)) : 5;

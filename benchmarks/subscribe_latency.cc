@@ -39,6 +39,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -250,6 +251,7 @@ class Child {
     const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
     std::vector<std::string> args{self, "--writer", kind, target};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawn(&pid_, self.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
@@ -308,7 +310,7 @@ class RawPipe final : public Subject {
 class CrossProcess final : public Subject {
  public:
   CrossProcess(const std::string& kind, const std::string& target,
-               std::function<std::unique_ptr<Stash>()> open_reader)
+               const std::function<std::unique_ptr<Stash>()>& open_reader)
       : child_(kind, target) {
     child_.ask();  // the child created the collection and sealed {1}
     reader_ = open_reader();
@@ -410,7 +412,7 @@ std::vector<Named> subjects() {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  const auto i = static_cast<std::size_t>(std::lround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(i, v.size() - 1)];
 }
 
@@ -423,6 +425,7 @@ void SealToDelivery(benchmark::State& state) {
     std::erase_if(named, [&](const Named& n) { return !std::regex_search(n.name, std::regex(cfg.subjects)); });
   }
   std::vector<std::unique_ptr<Subject>> live;
+  live.reserve(named.size());
   for (const Named& n : named) live.push_back(n.make());
   std::vector<std::vector<double>> latencies(live.size()), seals(live.size());
   std::vector<std::vector<double>> round_medians(live.size());

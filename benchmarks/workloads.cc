@@ -114,6 +114,7 @@ Op append(Backend& b, const Shape&) {
   }
   return {[w, cs] {
             std::vector<AppendBatch> batches;
+            batches.reserve(cs->size());
             for (std::size_t i = 0; i < cs->size(); ++i) {
               batches.push_back({(*cs)[i],
                                  Frontier(w->t),
@@ -280,6 +281,7 @@ Op group_commit(Backend& b, int threads) {
   auto w = share(writer(b, "group_commit_" + std::to_string(threads)));
   return {[w, threads] {
             std::vector<std::thread> writers;
+            writers.reserve(threads);
             for (int i = 0; i < threads; ++i) {
               writers.emplace_back([w, i] {
                 for (int k = 0; k < kPerThread; ++k) {

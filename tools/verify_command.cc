@@ -138,7 +138,7 @@ int run_verify(const VerifyArgs& args) {
     auto found = deep->verify_report();
     if (!found && found.error().code() == ErrorCode::kCorruption) {
       // Damage bad enough that the backend's checks cannot finish: a problem.
-      checks.push_back("backend structural checks");
+      checks.emplace_back("backend structural checks");
       problems.push_back({"backend structural checks", found.error().message()});
       return report(args, checks, problems);
     }
@@ -151,7 +151,7 @@ int run_verify(const VerifyArgs& args) {
                             "INV-1/INV-3 since never before {0}", "INV-5 reads are sorted and consolidated",
                             "INV-5 reads see times advanced to since", "iter_key agrees with iter",
                             "peek_timestamp is upper - 1", "peek agrees with iter"}) {
-    checks.push_back(check);
+    checks.emplace_back(check);
   }
   auto list = stash.collections();
   if (!list) return complain("verify", args.url + ": collections(): " + list.error().to_string());

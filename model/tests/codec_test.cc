@@ -224,6 +224,7 @@ TYPED_TEST(CodecProperty, OrderAndEqualityMatchBytes) {
   check_property([] {
     const auto values = *rc::gen::container<std::vector<TypeParam>>(Any<TypeParam>::gen());
     std::vector<Bytes> encoded;
+    encoded.reserve(values.size());
     for (const TypeParam& v : values) encoded.push_back(encode(v));
     for (std::size_t i = 0; i < values.size(); ++i) {
       for (std::size_t j = 0; j < values.size(); ++j) {

@@ -112,6 +112,7 @@ TEST(Concurrency, WritersAndReadersSeeOnlyConsistentSnapshots) {
   std::vector<std::string> writer_errors(kWriters), reader_errors(kReaders);
   std::vector<int> reader_rounds(kReaders, 0);
   std::vector<std::thread> threads;
+  threads.reserve(kWriters + kReaders);
   for (int i = 0; i < kWriters; ++i) {
     threads.emplace_back([&, i] {
       writer_errors[i] = Write(s, collections[i]);
@@ -153,6 +154,7 @@ TEST(Concurrency, UpdatesFromManyThreadsToOneCollectionAreAllKept) {
   MemoryStash s;
   std::vector<CollectionHandle> handles(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       handles[i] = test::Collection(s, "shared");

@@ -372,6 +372,7 @@ TEST(CollectionName, AnyUtf8StringIsAName) {
       "", "orders", "na\xc3\xafve", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80",
       std::string("a\0b", 3), "\xf4\x8f\xbf\xbf", "'; DROP TABLE collections; --"};
   std::vector<CollectionHandle> handles;
+  handles.reserve(names.size());
   for (const std::string& name : names) handles.push_back(test::Collection(s, name));
   for (std::size_t i = 0; i < names.size(); ++i) {
     EXPECT_EQ(test::Collection(s, names[i]), handles[i]) << "same name, same collection";

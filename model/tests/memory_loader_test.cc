@@ -18,6 +18,7 @@ MemoryStashImage written_through_the_api() {
   auto b = *s.collection("b");
   (void)s.collection("empty");
   std::vector<Update> batch;
+  batch.reserve(200);
   for (int i = 0; i < 200; ++i) {
     batch.push_back({"k" + std::to_string(i % 37), "v" + std::to_string(i % 5), i % 7, 1 + i % 3});
   }

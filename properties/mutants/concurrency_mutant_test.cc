@@ -85,8 +85,8 @@ INSTANTIATE_TEST_SUITE_P(All, ConcurrencyMutantTest, ::testing::ValuesIn(concurr
 
 // read_all (ConsistentReader): MemoryStash's must pass the read_all checks,
 // and every broken one must fail them, under every seed.
-kit::Report run_read_all(const std::string& name, std::function<std::unique_ptr<Stash>()> make,
-                         std::uint64_t seed) {
+kit::Report run_read_all(const std::string& name,
+                         const std::function<std::unique_ptr<Stash>()>& make, std::uint64_t seed) {
   kit::RunOptions options;
   options.seed = seed;
   options.areas = {kit::Area::kConcurrent};

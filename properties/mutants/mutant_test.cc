@@ -64,7 +64,7 @@ class SharedStoreHarness : public kit::Harness {
   std::shared_ptr<Stash> store_;
 };
 
-kit::Backend backend(const std::string& name, StashFactory make) {
+kit::Backend backend(const std::string& name, const StashFactory& make) {
   return {name, [make] { return std::make_unique<FactoryHarness>(make); }};
 }
 
@@ -143,7 +143,7 @@ class MutantTest : public ::testing::TestWithParam<Mutant> {
 const std::vector<kit::Area> kRandomAreas = {kit::Area::kProperties, kit::Area::kStateful};
 const std::vector<kit::Area> kDeterministicAreas = {kit::Area::kScenarios, kit::Area::kExhaustive};
 
-void expect_passes(const kit::Backend& b, kit::RunOptions o) {
+void expect_passes(const kit::Backend& b, const kit::RunOptions& o) {
   const kit::Report report = kit::run(b, o);
   std::ostringstream printed;
   kit::print(report, printed);

@@ -24,7 +24,9 @@ class PeekRangeBeforeTimestamp : public ForwardingStash {
     return inner().peek(c);
   }
   Result<std::map<Bytes, Bytes>> peek_one(CollectionHandle c) override {
-    return Stash::peek_one(c);  // On top of the broken peek.
+    // Stash's own peek_one, on top of the broken peek (ForwardingStash's
+    // would forward to the inner store's correct one).
+    return Stash::peek_one(c);  // NOLINT(bugprone-parent-virtual-call): on purpose, see above
   }
   Result<std::optional<Bytes>> peek_key_one(CollectionHandle c, const Bytes& key) override {
     if (auto of_key = inner().iter_key(c, key); !of_key && of_key.error().code() == ErrorCode::kOutOfRange) {

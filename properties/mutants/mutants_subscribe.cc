@@ -151,7 +151,7 @@ class ForgetsTheCatchUp final : public WrappedSubscription {
 class NeedsAStillUpper final : public DerivedStash {
  public:
   explicit NeedsAStillUpper(std::shared_ptr<Stash> inner)
-      : DerivedStash(inner), reads_(std::make_unique<RoundTripReads>(inner)) {}
+      : DerivedStash(inner), reads_(std::make_unique<RoundTripReads>(std::move(inner))) {}
   Result<std::unique_ptr<Subscription>> subscribe(CollectionHandle c, Timestamp as_of) override {
     return reads_->subscribe(c, as_of);  // the generic subscription, reading through reads_
   }

@@ -15,8 +15,9 @@ namespace kit = stash::conformance;
 
 constexpr std::uint64_t kSeeds[] = {20240229, 1, 77, 4242, 987654321};
 
-kit::Report run_subscribe(const std::string& name, std::function<std::unique_ptr<Stash>()> make,
-                          std::uint64_t seed, bool stop_at_first_failure) {
+kit::Report run_subscribe(const std::string& name,
+                          const std::function<std::unique_ptr<Stash>()>& make, std::uint64_t seed,
+                          bool stop_at_first_failure) {
   kit::RunOptions options;
   // A mutant may leave a subscriber short of its target, which the kit waits
   // for (bounded) before failing; the first failure is enough to kill it.

@@ -121,8 +121,11 @@ std::optional<std::string> missing_facts(const Observation& got, const Observati
     const CollectionView& w = want.collections[c];
     const std::string name = collection_name(static_cast<CollRef>(c));
     auto check = [&](const std::string& what, const Answer& a, const Answer& b) -> std::optional<std::string> {
-      if (auto m = missing_facts(Call{IterOp{static_cast<CollRef>(c)}}, a, b)) return name + " " + what + ": " + *m;
-      return std::nullopt;
+      auto m = missing_facts(Call{IterOp{static_cast<CollRef>(c)}}, a, b);
+      if (!m) return std::nullopt;
+      std::string found = name;
+      found.append(" ").append(what).append(": ").append(*m);
+      return found;
     };
     if (auto m = check("iter", outcome(g.iter), outcome(w.iter))) return m;
     if (auto m = check("peek_timestamp", outcome(g.peek_ts), outcome(w.peek_ts))) return m;

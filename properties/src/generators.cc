@@ -286,7 +286,7 @@ rc::Gen<Call> gen_collection(const GenState& s) {
 
 }  // namespace
 
-GenState::GenState(GenConfig c)
+GenState::GenState(const GenConfig& c)
     : config(c), frontiers(c.collections), fenced{false} {}
 
 void GenState::apply(const Op& op) {

@@ -73,7 +73,7 @@ struct GenState {
   std::vector<std::pair<Frontier, Frontier>> frontiers;  // (since, upper) per CollRef
   std::vector<bool> fenced;                              // per Stash object
 
-  explicit GenState(GenConfig c);
+  explicit GenState(const GenConfig& c);
   // Follows `op`'s effect on the frontiers and the Stash objects.
   void apply(const Op& op);
   // Whether `op` may run here: its Stash object and collections exist and

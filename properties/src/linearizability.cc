@@ -76,6 +76,7 @@ class Model {
   std::string fingerprint() {
     const MemoryStashImage image = live_->image();
     std::vector<const MemoryStashImage::Collection*> cs;
+    cs.reserve(image.collections.size());
     for (const auto& c : image.collections) cs.push_back(&c);
     std::sort(cs.begin(), cs.end(), [](auto* a, auto* b) { return a->name < b->name; });
     std::string out = std::to_string(objects_);

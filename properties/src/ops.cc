@@ -96,6 +96,7 @@ std::string collection_name(CollRef c) { return "c" + std::to_string(c); }
 
 std::vector<std::string> plain_names(int n) {
   std::vector<std::string> out;
+  out.reserve(n);
   for (int c = 0; c < n; ++c) out.push_back(collection_name(c));
   return out;
 }
@@ -114,7 +115,9 @@ const std::vector<std::string>& invalid_names() {
       "c\xE2\x9C",              // truncated three-byte form
       "c\xC3x",                 // truncated before ASCII
       "c\x80",                  // stray continuation byte
-      "\xBF" "c",              // stray continuation first
+      // Two literals in parentheses, on purpose: "\xBFc" would read as the
+      // one (out of range) escape \xBFC.
+      ("\xBF" "c"),             // stray continuation first
   };
   return names;
 }
@@ -144,17 +147,20 @@ std::vector<CollRef> touched(const Call& call) {
           [](const CollectionOp&) { return std::vector<CollRef>{}; },
           [](const SealBatchOp& o) {
             std::vector<CollRef> out;
+            out.reserve(o.requests.size());
             for (const auto& r : o.requests) out.push_back(r.c);
             return out;
           },
           [](const CompactBatchOp& o) {
             std::vector<CollRef> out;
+            out.reserve(o.requests.size());
             for (const auto& r : o.requests) out.push_back(r.c);
             return out;
           },
           [](const ConsolidateBatchOp& o) { return o.collections; },
           [](const AppendOp& o) {
             std::vector<CollRef> out;
+            out.reserve(o.batches.size());
             for (const auto& b : o.batches) out.push_back(b.c);
             return out;
           },

@@ -94,6 +94,7 @@ Result<CollectionHandle> OracleStash::collection(std::string_view name) {
 
 Result<std::vector<NamedCollection>> OracleStash::collections() {
   std::vector<NamedCollection> out;
+  out.reserve(colls_.size());
   for (std::size_t i = 0; i < colls_.size(); ++i) {
     out.push_back({colls_[i].name, CollectionHandle{kFirstId + static_cast<std::int64_t>(i)}});
   }

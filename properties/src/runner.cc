@@ -255,7 +255,7 @@ void print(const Report& report, std::ostream& out) {
       out << "  " << std::left << std::setw(48) << what << n << "\n";
       continue;
     }
-    by_area[rest.substr(0, colon)].push_back({(max ? "largest " : "") + rest.substr(colon + 2), n});
+    by_area[rest.substr(0, colon)].emplace_back((max ? "largest " : "") + rest.substr(colon + 2), n);
   }
   for (const auto& [area, lines] : by_area) {
     out << "covered by " << area << ":\n";

@@ -32,7 +32,9 @@ class Checker {
     expect(what, result, "error " + std::string(to_string(code)));
     for (const std::string& fact : facts) {
       if (!got.ok() && !mentions(got.message, fact)) {
-        fail(what + ": the message \"" + got.message + "\" does not mention " + fact);
+        std::string problem = what;
+        problem.append(": the message \"").append(got.message).append("\" does not mention ").append(fact);
+        fail(problem);
       }
     }
   }

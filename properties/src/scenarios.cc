@@ -22,7 +22,7 @@ CollectionHandle ScenarioEnv::coll(Stash& s, const std::string& name) {
 
 CheckDef scenario(std::string name, std::string test_name, std::optional<Capability> needs,
                   ScenarioBody body) {
-  auto run = [body](Context& ctx) -> CheckOutput {
+  auto run = [body = std::move(body)](Context& ctx) -> CheckOutput {
     ScenarioEnv env{ctx.backend.make_harness(), nullptr, {}, ctx.coverage};
     auto stash = env.harness->open_fresh();
     if (!stash) return {false, "open_fresh failed: " + stash.error().to_string()};

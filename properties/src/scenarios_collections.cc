@@ -23,6 +23,7 @@ void lists_every_collection(ScenarioEnv& e) {
   Checker& t = e.t;
   t.expect("a fresh stash lists nothing", s.collections(), "ok []");
   std::vector<CollectionHandle> handles;
+  handles.reserve(kNames.size());
   for (const std::string& name : kNames) handles.push_back(e.coll(name));
   t.expect_error("a name that is not UTF-8", s.collection("c\xFF"), ErrorCode::kInvalidArgument);
   e.coll("a");  // Loading an existing collection adds nothing.

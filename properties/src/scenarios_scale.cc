@@ -42,6 +42,7 @@ void many_collections(ScenarioEnv& e) {
                "ok {" + std::to_string(i + 1) + "}");
   }
   std::vector<FrontierRequest> seals;
+  seals.reserve(kCollections);
   for (int i = 0; i < kCollections; ++i) seals.push_back({hs[i], Frontier(100)});
   e.t.expect("seal_batch of every collection", s.seal_batch(seals), "ok");
   e.t.expect("the last collection", s.upper(hs.back()), "ok {100}");
@@ -53,6 +54,7 @@ void big_batches(ScenarioEnv& e) {
   constexpr int kRows = 3000;
   const CollectionHandle c = e.coll("big");
   std::vector<Update> rows;
+  rows.reserve(kRows);
   for (int i = 0; i < kRows; ++i) rows.push_back({row_key(i), "v" + std::to_string(i % 7), 1, 1});
   e.t.expect("update_many of 3000 entries", s.update_many(c, rows), "ok");
   e.t.expect("seal {2}", s.seal(c, Frontier(2)), "ok");
@@ -63,6 +65,7 @@ void big_batches(ScenarioEnv& e) {
   e.t.expect("peek_key_one of the last row", s.peek_key_one(c, row_key(kRows - 1)), "ok v" + std::to_string((kRows - 1) % 7));
   // A batch of 3000 whose last entry is before upper: nothing at all.
   std::vector<Update> more;
+  more.reserve(kRows);
   for (int i = 0; i < kRows; ++i) more.push_back({row_key(i), "w", 2, 1});
   more.back().time = 1;
   e.t.expect_error("3000 entries, the last before upper", s.update_many(c, more), kFrontier, {"1", "{2}"});
@@ -80,6 +83,7 @@ void big_batches(ScenarioEnv& e) {
   if (!after || after->size() != 2 * kRows) e.t.fail("iter after the append: " + std::to_string(after ? after->size() : 0) + " rows, expected 6000");
   // Retract every row but one: consolidation over thousands of rows.
   std::vector<Update> retract;
+  retract.reserve(kRows - 1);
   for (int i = 0; i < kRows - 1; ++i) retract.push_back({row_key(i), "v" + std::to_string(i % 7), 3, -1});
   e.t.expect("retract 2999 rows", s.update_many(c, retract), "ok");
   e.t.expect("seal {5}", s.seal(c, Frontier(5)), "ok");

@@ -71,7 +71,7 @@ std::vector<std::string> wanted_coverage(const GenConfig& config) {
   if (config.events.durable) return {"op reopen"};
   if (config.events.several_handles) {
     wanted = {"op open_another", "event call through a second Stash object"};
-    if (config.events.fencing) wanted.push_back("error fenced");
+    if (config.events.fencing) wanted.emplace_back("error fenced");
     return wanted;
   }
   for (const std::string& op : all_op_names()) {
@@ -81,7 +81,7 @@ std::vector<std::string> wanted_coverage(const GenConfig& config) {
                            "invalid_argument", "out_of_range"}) {
     wanted.push_back("error " + std::string(code));
   }
-  wanted.push_back("event frontier moved to {}");
+  wanted.emplace_back("event frontier moved to {}");
   return wanted;
 }
 

@@ -314,6 +314,7 @@ CheckOutput concurrent(Context& ctx) {
     });
     std::vector<std::string> errors(followers.size() + 1);
     std::vector<std::thread> readers;
+    readers.reserve(followers.size() + 1);
     for (std::size_t i = 0; i < followers.size(); ++i) {
       readers.emplace_back([&, i] {
         errors[i] = followers[i].catch_up(stash, store->c, Frontier::empty());
@@ -356,6 +357,7 @@ CheckOutput fast_writer(Context& ctx) {
     Stash& stash = *store->stash;
     const CollectionHandle c = store->c;
     std::vector<Update> rows;
+    rows.reserve(40);
     for (int i = 0; i < 40; ++i) rows.push_back({"row" + std::to_string(i), "v", i % 5, 1});
     if (auto ok = stash.update_many(c, rows); !ok) return failed(ctx, n, "update failed: " + ok.error().to_string());
     constexpr Timestamp kStart = 5;

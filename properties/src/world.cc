@@ -74,6 +74,7 @@ Answer outcome(const Status& s) {
 
 std::vector<Bytes> key_alphabet(int keys) {
   std::vector<Bytes> out;
+  out.reserve(keys);
   for (int i = 0; i < keys; ++i) out.push_back("k" + std::to_string(i));
   return out;
 }

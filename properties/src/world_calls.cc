@@ -15,9 +15,10 @@ struct Overloaded : F... {
 
 // Resolves a collection's handle for `o`, or returns its failure as the
 // outcome of the call (e.g. kFenced from a fenced backend's collection()).
-#define STASH_KIT_HANDLE(var, ref)          \
-  auto var = handle(o, ref, pick_);         \
-  if (!var) return failed(var.error())
+// `var` is the name declared: a declarator cannot be parenthesized.
+#define STASH_KIT_HANDLE(var, ref)                                                 \
+  auto var = handle(o, (ref), pick_); /* NOLINT(bugprone-macro-parentheses) */ \
+  if (!(var)) return failed((var).error())
 
 Answer World::execute_call(Object& o, const Call& call) {
   Stash& s = *o.stash;

@@ -228,7 +228,7 @@ class TrickleFile final : public SequentialFile {
   explicit TrickleFile(std::string_view content) : rest_(content) {}
   Result<std::size_t> read(char* to, std::size_t n) override {
     n = std::min({n, rest_.size(), std::size_t{3}});
-    std::copy_n(rest_.data(), n, to);
+    rest_.copy(to, n);
     rest_.remove_prefix(n);
     return n;
   }

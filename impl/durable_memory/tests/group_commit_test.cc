@@ -23,6 +23,7 @@ TEST(GroupCommitTest, ConcurrentWritersShareSyncsAndAllSurvive) {
     auto stash = DurableMemoryStash::open("/gc", options);
     ASSERT_TRUE(stash) << stash.error();
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&, t] {
         auto c = (*stash)->collection("t" + std::to_string(t));

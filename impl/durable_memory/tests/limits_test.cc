@@ -28,6 +28,7 @@ MemoryStashOptions small_limit(FaultEnv& env) {
 
 std::vector<Update> entries(int count, std::size_t value_bytes, Timestamp time, int tag = 0) {
   std::vector<Update> out;
+  out.reserve(count);
   for (int i = 0; i < count; ++i) {
     out.push_back({"k" + std::to_string(tag) + "-" + std::to_string(i),
                    std::string(value_bytes, 'v'), time, 1});
@@ -134,6 +135,7 @@ TEST(LimitsTest, RealSizesOptIn) {
     ASSERT_TRUE(stash) << stash.error();
     auto c = (*stash)->collection("big");
     std::vector<Update> seventeen;
+    seventeen.reserve(17);
     for (int i = 0; i < 17; ++i) seventeen.push_back({"k" + std::to_string(i), value, 1, 1});
     auto refused = (*stash)->update_many(*c, seventeen);
     ASSERT_FALSE(refused);

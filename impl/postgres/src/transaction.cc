@@ -91,6 +91,7 @@ Result<std::map<CollectionHandle, std::optional<Frontiers>>> Txn::frontiers(
     if (out.emplace(c, std::nullopt).second) missing.push_back(c);
   }
   std::vector<Query> queries;
+  queries.reserve(missing.size());
   for (CollectionHandle c : missing) queries.push_back({&impl_.sql_.frontiers, {wire::int8(c.id)}});
   auto rows = read(std::move(queries));
   if (!rows) return std::unexpected(rows.error());
@@ -243,9 +244,6 @@ DbResult<void> set_up_session(Connection& c, const PostgresOptions& options) {
 }
 
 }  // namespace postgres
-
-using postgres::DbError;
-using postgres::Next;
 
 Status PostgresStash::Impl::usable(bool write) const {
   if (fenced_) {

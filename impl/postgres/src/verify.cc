@@ -9,6 +9,7 @@ Result<VerifyReport> PostgresStash::verify_report() {
   const auto& checks = impl_->sql().verify_checks;
   return impl_->read("verify", [&](postgres::Txn& txn) -> Result<VerifyReport> {
     std::vector<postgres::Query> queries;
+    queries.reserve(checks.size());
     for (const auto& check : checks) queries.push_back({&check.second, {}});
     auto rows = txn.read(std::move(queries));
     if (!rows) return std::unexpected(rows.error());

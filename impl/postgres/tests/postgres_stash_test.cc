@@ -225,6 +225,7 @@ TEST(PostgresStash, CallOverTheMessageLimitIsInvalidArgumentAndWritesNothing) {
   ASSERT_TRUE(c);
   const std::string value(64 << 20, 'v');
   std::vector<Update> batch;
+  batch.reserve(17);
   for (int i = 0; i < 17; ++i) batch.push_back({"k" + std::to_string(i), value, 1, 1});
   auto r = s->update_many(*c, batch);
   ASSERT_FALSE(r);
@@ -443,6 +444,7 @@ TEST(PostgresStash, FixedRoundTripsPerCall) {
     return counts->pipelines - before;
   };
   std::vector<Update> batch;
+  batch.reserve(1000);
   for (int i = 0; i < 1000; ++i) batch.push_back({"k" + std::to_string(i), "v", 5, 1});
   EXPECT_EQ(trips([&] { return (*s)->collection("c"); }), 1);
   EXPECT_EQ(trips([&] { return (*s)->collection("new"); }), 2);  // miss, then create
@@ -457,6 +459,7 @@ TEST(PostgresStash, FixedRoundTripsPerCall) {
   EXPECT_EQ(trips([&] { return (*s)->compact(*c, Frontier::at(6)); }), 1);
   EXPECT_EQ(trips([&] { return (*s)->consolidate(*c); }), 1);
   std::vector<Update> later;
+  later.reserve(1000);
   for (int i = 0; i < 1000; ++i) later.push_back({"k" + std::to_string(i), "v", 6, 1});
   EXPECT_EQ(trips([&] {
               return (*s)->append(std::vector<AppendBatch>{

@@ -142,7 +142,8 @@ Status expect_int(sqlite3* db, const char* sql, std::int64_t want, const std::st
 Status enable_wal(sqlite3* db, const std::string& path, const SqliteOptions& options) {
   // What SQLite itself requires of the file for WAL: shared-memory methods.
   sqlite3_file* file = nullptr;
-  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK &&
+  void* out = static_cast<void*>(&file);  // SQLite writes the sqlite3_file* there
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, out) == SQLITE_OK &&
       file != nullptr && file->pMethods != nullptr &&
       (file->pMethods->iVersion < 2 || file->pMethods->xShmMap == nullptr)) {
     return fail(ErrorCode::kIoError,

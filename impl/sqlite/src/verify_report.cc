@@ -38,14 +38,14 @@ Result<VerifyReport> SqliteStash::verify_report() {
     };
     // PRAGMA results: a single "ok" row when healthy, else one row per problem.
     auto pragma = [&](const char* check, const char* sql) -> Status {
-      report.checks.push_back(check);
+      report.checks.emplace_back(check);
       return each_row(db, sql, [&](sqlite3_stmt* s) {
         if (const std::string t = text(s, 0); t != "ok") problem(check, t);
       });
     };
     if (auto ok = pragma("sqlite quick_check", "PRAGMA quick_check"); !ok) return std::unexpected(ok.error());
     if (auto ok = pragma("sqlite integrity_check", "PRAGMA integrity_check"); !ok) return std::unexpected(ok.error());
-    report.checks.push_back("sqlite foreign_key_check");
+    report.checks.emplace_back("sqlite foreign_key_check");
     if (auto ok = each_row(db, "PRAGMA foreign_key_check", [&](sqlite3_stmt* s) {
           problem("sqlite foreign_key_check", "table " + text(s, 0) + " row " + text(s, 1) +
                                                   " refers to a missing row of " + text(s, 2));
@@ -53,7 +53,7 @@ Result<VerifyReport> SqliteStash::verify_report() {
         !ok) {
       return std::unexpected(ok.error());
     }
-    report.checks.push_back("header application_id and user_version");
+    report.checks.emplace_back("header application_id and user_version");
     auto app = sqlite::query_int(db, "PRAGMA application_id");
     auto version = sqlite::query_int(db, "PRAGMA user_version");
     if (!app) return std::unexpected(app.error());
@@ -72,7 +72,7 @@ Result<VerifyReport> SqliteStash::verify_report() {
   });
   if (!result) return result;
   // Row checksums and counts (verify(), its own read transaction).
-  result->checks.push_back("row checksums and counts");
+  result->checks.emplace_back("row checksums and counts");
   if (auto ok = verify(); !ok) {
     if (ok.error().code() != ErrorCode::kCorruption) return std::unexpected(ok.error());
     result->problems.push_back({"row checksums and counts", ok.error().message()});

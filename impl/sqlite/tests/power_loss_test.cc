@@ -142,6 +142,7 @@ std::string visible_model_state(const std::vector<testing::Op>& ops, const Appli
     }
   }
   std::vector<std::string> names;
+  names.reserve(named.size());
   for (int index : named) names.push_back(testing::collection_names()[index]);
   return testing::dump(*replay(ops, applied), names);
 }

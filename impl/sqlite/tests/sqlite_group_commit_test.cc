@@ -33,6 +33,7 @@ TEST(SqliteGroupCommit, EachCallOfAGroupGetsItsOwnOutcome) {
   }
   std::vector<std::string> mismatches(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const CollectionHandle c{t + 1};
@@ -43,7 +44,10 @@ TEST(SqliteGroupCommit, EachCallOfAGroupGetsItsOwnOutcome) {
                                      {"k" + std::to_string(i % 3), "w", time, -1}};
         const std::string got = code_of((*s)->update_many(c, batch));
         const std::string want = code_of(model.update_many(c, batch));
-        if (got != want) mismatches[t] += "update " + std::to_string(i) + ": " + got + " vs " + want + "; ";
+        if (got != want) {
+          mismatches[t].append("update ").append(std::to_string(i)).append(": ");
+          mismatches[t].append(got).append(" vs ").append(want).append("; ");
+        }
         const std::string sealed = code_of((*s)->seal(c, Frontier(i)));
         const std::string model_sealed = code_of(model.seal(c, Frontier(i)));
         if (sealed != model_sealed) mismatches[t] += "seal " + std::to_string(i) + "; ";

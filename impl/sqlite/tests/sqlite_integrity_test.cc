@@ -51,6 +51,7 @@ void fill(Stash& s) {
   auto users = *s.collection("users");
   auto wide = *s.collection("wide");
   std::vector<Update> batch;
+  batch.reserve(200);
   for (int i = 0; i < 200; ++i) {
     batch.push_back({"order-" + std::to_string(i * 7919 % 1000), std::string(20 + i % 40, 'a' + i % 26),
                      i % 3, 1});

@@ -226,7 +226,7 @@ TEST(SqliteOpenReadOnly, CleanlyClosedStashInAReadOnlyDirectoryIsReadable) {
     auto one = (*r)->peek_one(*c);
     if (!one) return "peek_one: " + one.error().to_string();
     std::string out;
-    for (const auto& [k, v] : *one) out += k + "=" + v + ";";
+    for (const auto& [k, v] : *one) out.append(k).append("=").append(v).append(";");
     return out + " writer: " + code_of(SqliteStash::open(path));
   });
   fs::permissions(sub, fs::perms::owner_all);

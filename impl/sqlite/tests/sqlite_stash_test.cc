@@ -111,9 +111,11 @@ TEST(SqliteOpen, ForeignWalDatabaseIsNotCheckpointedIntoOnRefusal) {
   // checkpoint it into the main file.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);", 0, 0, 0), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (1);", 0,
-                         0, 0),
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA journal_mode=WAL; CREATE TABLE t(x);", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE); INSERT INTO t VALUES (1);",
+                         nullptr, nullptr, nullptr),
             SQLITE_OK);
   const std::string before = file_bytes(path);
   auto s = SqliteStash::open(path);
@@ -270,7 +272,7 @@ TEST(SqliteLocks, HeldWriteLockEndsInUnavailableNotAHang) {
   auto c = s->collection("orders");
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(dir.file("s.db").c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", 0, 0, 0), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(code_of(s->update(*c, "k", "v", 1, 1)), "unavailable");
   const auto waited = std::chrono::steady_clock::now() - start;
@@ -279,7 +281,7 @@ TEST(SqliteLocks, HeldWriteLockEndsInUnavailableNotAHang) {
   EXPECT_EQ(code_of(SqliteStash::open(dir.file("s.db"), o)), "unavailable");
   // Reads do not need the write lock (WAL).
   EXPECT_EQ(code_of(s->iter(*c)), "ok");
-  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", 0, 0, 0), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(other);
   // The failed call changed nothing and the handle keeps working.
   EXPECT_EQ(code_of(s->update(*c, "k", "v", 1, 1)), "ok");
