@@ -34,7 +34,7 @@ class StoreHarness : public kit::Harness {
 
  private:
   StoreMutant mutant_;
-  std::function<std::unique_ptr<Stash>()> open_;
+  std::function<Result<std::unique_ptr<Stash>>()> open_;
 };
 
 kit::Report run_concurrent(const StoreMutant& m, std::uint64_t seed) {

@@ -62,8 +62,8 @@ struct StoreMutant {
   std::string description;
   bool fencing = false;  // opening an object fences the older ones
   // A fresh, empty store; the function returned opens one more Stash object
-  // on it (the first call opens the first object).
-  std::function<std::function<std::unique_ptr<Stash>()>()> make_store;
+  // on it (the first call opens the first object), or fails as an open can.
+  std::function<std::function<Result<std::unique_ptr<Stash>>()>()> make_store;
 };
 std::vector<StoreMutant> concurrency_mutants();
 // The unbroken controls for them: the same stores, without the bug.

@@ -94,14 +94,16 @@ Result<std::int64_t> format_version(Connection& c, const postgres::Sql& sql,
   return *version;
 }
 
-// Fences every older writer: archives the fenced writer's stamp in commits
-// (for its lost-reply resolution), then a new epoch, nonce and stamp 0 in the
-// fence row, in one SERIALIZABLE transaction (schema.cc).
+// Fences every older writer: with the fence table locked against writes,
+// archives the fenced writer's stamp in commits (for its lost-reply
+// resolution), then a new epoch, nonce and stamp 0 in the fence row, in one
+// SERIALIZABLE transaction (schema.cc).
 Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
                               const PostgresOptions& options) {
   FenceToken token{0, random_nonce()};
   const std::vector<Query> queries = {
       {&sql.begin_write, {}},
+      {&sql.lock_fence, {}},
       {&sql.archive_commit_row, {}},
       {&sql.bump_fence, {postgres::wire::bytea(token.nonce)}},
       {&sql.trim_commit_rows, {}},
@@ -113,8 +115,8 @@ Result<FenceToken> bump_fence(Connection& c, const postgres::Sql& sql,
     return r;
   });
   if (!rows) return std::unexpected(open_error(rows.error()));
-  if (rows->at(2).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: fence row missing");
-  auto epoch = postgres::wire::to_int8(rows->at(2).rows[0][0]);
+  if (rows->at(3).rows.empty()) return fail(ErrorCode::kCorruption, "postgres: open: fence row missing");
+  auto epoch = postgres::wire::to_int8(rows->at(3).rows[0][0]);
   if (!epoch) return fail(ErrorCode::kCorruption, "postgres: open: bad fence epoch");
   token.epoch = *epoch;
   return token;

@@ -421,9 +421,15 @@ Sql::Sql(const std::string& q) {
   migrate.replace(migrate.find("KEY_HASH"), 8, kKeyHashSql);
   migrate_v2 = s(migrate + kFunctions + kMigrateV2Stamp);
   format_version = s("SELECT format_version FROM S.meta WHERE id = 0");
-  // The open's archive of the writer it fences, under the fence row lock its
-  // SERIALIZABLE transaction then takes (a write committing in between makes
-  // the bump fail with 40001, and the open retries).
+  // The open's fencing transaction first locks the fence table against
+  // writes, before its snapshot is taken (LOCK takes none): every write
+  // updates the fence row, and one committing between the snapshot and the
+  // bump failed the bump with 40001. Against a writer writing as fast as it
+  // can, every retry could fail the same way and the open ran out of them
+  // (PostgresFence.OpenNeedsNoRetryUnderAWritingWriter). Now writes in
+  // flight finish first, later ones wait and then find themselves fenced.
+  lock_fence = s("LOCK TABLE S.fence IN EXCLUSIVE MODE");
+  // The open's archive of the writer it fences.
   archive_commit_row = s(
       "INSERT INTO S.commits AS k (epoch, txn) SELECT epoch, txn FROM S.fence WHERE id = 0 "
       "ON CONFLICT (epoch) DO UPDATE SET txn = GREATEST(k.txn, EXCLUDED.txn)");

@@ -23,7 +23,7 @@ struct Sql {
   std::string create_schema;  // a script: CREATE ... IF NOT EXISTS
   std::string migrate_v2;     // a script: version 2 to 3 (schema.cc)
   std::string format_version;
-  std::string archive_commit_row, bump_fence, trim_commit_rows;
+  std::string lock_fence, archive_commit_row, bump_fence, trim_commit_rows;
   std::string begin_write, begin_read, begin_recover, commit, rollback;
   std::string fence_check;           // the stamp while the fence holds
   std::string recover_lock, recover;  // a lost reply's stamp, after its end

@@ -344,8 +344,9 @@ TEST(PostgresFence, WritesInFlightWhileSecondWriterOpens) {
   // A writes until it is fenced (bounded by time, not by a count: on an idle
   // machine 5000 writes were over before B's open got through).
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::atomic<bool> b_failed{false};  // then A stops: nothing will fence it
   std::thread writer([&] {
-    for (int i = 0; std::chrono::steady_clock::now() < give_up; ++i) {
+    for (int i = 0; std::chrono::steady_clock::now() < give_up && !b_failed; ++i) {
       const std::string key = "k" + std::to_string(100000000 + i);  // fixed width: sorted as written
       auto ok = a->update(*c, key, "", 1, 1);
       sequence += ok ? 'o' : ok.error().code() == ErrorCode::kFenced ? 'f' : 'x';
@@ -358,8 +359,12 @@ TEST(PostgresFence, WritesInFlightWhileSecondWriterOpens) {
   while (acknowledged_count < 20 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::yield();
   }
-  auto b = open_or_die(options_for(schema));
+  auto opened = PostgresStash::open(server_url(), options_for(schema));
+  if (!opened) b_failed = true;
   writer.join();
+  // A writer's open must get through a stream of another writer's writes.
+  ASSERT_TRUE(opened) << opened.error() << " (after " << acknowledged_count << " writes of A)";
+  auto& b = *opened;
   ASSERT_FALSE(acknowledged.empty());
   EXPECT_EQ(sequence.back(), 'f') << sequence;
   EXPECT_EQ(sequence.find('x'), std::string::npos) << sequence;
@@ -373,6 +378,37 @@ TEST(PostgresFence, WritesInFlightWhileSecondWriterOpens) {
     stored.push_back(u.key);
   }
   EXPECT_EQ(stored, acknowledged);
+}
+
+// A writer's open fences the writer before it in one transaction. That
+// transaction must not be one a stream of the old writer's writes can keep
+// failing with a serialization error: with no retries allowed, each of 20
+// opens must get through while the previous writer writes as fast as it can.
+TEST(PostgresFence, OpenNeedsNoRetryUnderAWritingWriter) {
+  const std::string schema = fresh_schema();
+  auto current = open_or_die(options_for(schema));
+  PostgresOptions no_retries = options_for(schema);
+  no_retries.max_retries = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto c = current->collection("c");
+    ASSERT_TRUE(c) << c.error();
+    std::atomic<int> writes{0};
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      for (int i = 0; !stop; ++i) {
+        auto ok = current->update(*c, "k" + std::to_string(round) + "-" + std::to_string(i), "", 1, 1);
+        if (!ok) return;  // fenced, or anything else: the open decides the test
+        ++writes;
+      }
+    });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (writes < 5 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    auto next = PostgresStash::open(server_url(), no_retries);
+    stop = true;
+    writer.join();
+    ASSERT_TRUE(next) << "round " << round << ", after " << writes << " writes: " << next.error();
+    current = std::move(*next);
+  }
 }
 
 // Sums are exact: a read fails with kOutOfRange only while a sum it returns
