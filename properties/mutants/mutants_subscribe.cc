@@ -169,15 +169,21 @@ class NeedsAStillUpper final : public DerivedStash {
       return ForwardingStash::upper(c);
     }
     Result<std::vector<Update>> iter(CollectionHandle c) override {
+      // As the pre-fix code read: since, upper, the rows, since, upper (five
+      // round trips), and again unless neither frontier had moved.
       for (int attempt = 0; attempt < 32; ++attempt) {
+        auto since_before = since(c);
         auto before = upper(c);
         round_trip();
         auto updates = ForwardingStash::iter(c);
+        auto since_after = since(c);
         auto after = upper(c);
+        if (!since_before) return std::unexpected(since_before.error());
         if (!before) return std::unexpected(before.error());
         if (!updates) return updates;
+        if (!since_after) return std::unexpected(since_after.error());
         if (!after) return std::unexpected(after.error());
-        if (*before == *after) return updates;
+        if (*before == *after && *since_before == *since_after) return updates;
       }
       return fail(ErrorCode::kUnavailable, "upper kept moving during 32 attempts to read a snapshot");
     }
