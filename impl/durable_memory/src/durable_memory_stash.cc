@@ -261,7 +261,10 @@ Result<std::uint64_t> DurableMemoryStash::append_record(const std::string& recor
   }
   log_bytes_ += record.size();
   ++stats_.records;
-  if (returning_ > 0 && --returning_ == 0) appended_.notify_all();
+  if (returning_ > 0) {
+    --returning_;
+    if (returning_ == 0) appended_.notify_all();  // a gathering leader may go
+  }
   return ++appended_seq_;
 }
 

@@ -226,6 +226,7 @@ TEST(EtcdStash, LargeChunkIsSplitByKeyBeforeFolding) {
   ASSERT_TRUE(c);
   const std::string value(200, 'v');
   std::vector<Update> entries;
+  entries.reserve(105);
   for (int i = 0; i < 100; ++i) entries.push_back({"k" + std::to_string(1000 + i), value, 1, 1});
   for (int i = 0; i < 5; ++i) entries.push_back({"k" + std::to_string(1000 + 20 * i), value, 50, 1});  // beyond since
   ASSERT_TRUE((*s)->update_many(*c, entries));

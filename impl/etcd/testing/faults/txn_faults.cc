@@ -4,7 +4,7 @@
 
 namespace stash::etcd::faults {
 
-TxnFaults::TxnFaults(std::string prefix) : fence_key_(prefix + "fence") { set_txn_hook(this); }
+TxnFaults::TxnFaults(const std::string& prefix) : fence_key_(prefix + "fence") { set_txn_hook(this); }
 
 TxnFaults::~TxnFaults() { set_txn_hook(nullptr); }
 

@@ -34,7 +34,7 @@ struct TxnCounts {
 // Installs itself as the process's TxnHook for its lifetime (one at a time).
 class TxnFaults final : public TxnHook {
  public:
-  explicit TxnFaults(std::string prefix);
+  explicit TxnFaults(const std::string& prefix);
   ~TxnFaults() override;
   TxnFaults(const TxnFaults&) = delete;
   TxnFaults& operator=(const TxnFaults&) = delete;
