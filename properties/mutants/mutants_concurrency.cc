@@ -296,7 +296,8 @@ class Fenced : public ForwardingStash {
   int generation_ = 0;
 };
 
-// Counts the writes made through it, for OpenFailsUnderWrites.
+// Counts the write calls made through it (failed ones too), for
+// open_fails_under_writes.
 class CountingWrites : public ForwardingStash {
  public:
   CountingWrites(std::unique_ptr<Stash> inner, std::shared_ptr<std::atomic<std::uint64_t>> writes)

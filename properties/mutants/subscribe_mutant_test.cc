@@ -44,15 +44,7 @@ TEST(SubscribeMutants, EveryMutantIsKilledUnderEverySeed) {
   for (const Mutant& m : mutants) {
     for (std::uint64_t seed : kSeeds) {
       kit::Report report = run_subscribe(m.name, m.make, seed, true);
-      // subscription_needs_a_still_upper reads through upper while a writer
-      // seals as fast as it can; it gets a read through only while the
-      // writer is descheduled for its five round trips, which on a machine
-      // loaded far beyond its cores happens often enough for it to pass one
-      // run in about three (4 busy loops on 2 cores). The kit cannot tell
-      // such a pause from a writer blocked behind a correct backend's read
-      // lock yet; until it can, a seed gets up to three runs for it.
-      for (int rerun = 0; rerun < 2 && report.passed() && m.name == "subscription_needs_a_still_upper";
-           ++rerun) {
+      for (int run = 1; run < m.runs_per_seed && report.passed(); ++run) {
         report = run_subscribe(m.name, m.make, seed, true);
       }
       EXPECT_FALSE(report.passed()) << m.name << " survived the subscribe area under seed " << seed;
