@@ -27,9 +27,6 @@ struct Mutant {
   // MemoryStash shared by every object of one store. The kit then runs with
   // capabilities durable and several_handles.
   std::function<std::unique_ptr<Stash>(std::shared_ptr<Stash> store)> open = nullptr;
-  // Runs per seed a self-test may give it before calling it a survivor: 1,
-  // unless its kill depends on the machine's load (its entry says why).
-  int runs_per_seed = 1;
 };
 
 // Every mutant. Keep this list growing whenever a real bug is found: add a

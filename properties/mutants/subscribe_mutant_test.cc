@@ -43,10 +43,7 @@ TEST(SubscribeMutants, EveryMutantIsKilledUnderEverySeed) {
   ASSERT_EQ(mutants.size(), 6u);
   for (const Mutant& m : mutants) {
     for (std::uint64_t seed : kSeeds) {
-      kit::Report report = run_subscribe(m.name, m.make, seed, true);
-      for (int run = 1; run < m.runs_per_seed && report.passed(); ++run) {
-        report = run_subscribe(m.name, m.make, seed, true);
-      }
+      const kit::Report report = run_subscribe(m.name, m.make, seed, true);
       EXPECT_FALSE(report.passed()) << m.name << " survived the subscribe area under seed " << seed;
       for (const kit::CheckResult& c : report.checks) {
         if (c.outcome == kit::Outcome::kFailed) {
