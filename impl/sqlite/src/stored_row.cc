@@ -12,11 +12,6 @@ __extension__ typedef unsigned __int128 UInt128;
 
 constexpr std::size_t kEntryBytes = 24;
 
-bool fits(Int128 d) {
-  return d >= std::numeric_limits<std::int64_t>::min() &&
-         d <= std::numeric_limits<std::int64_t>::max();
-}
-
 // Wraps instead of overflowing (undefined for signed __int128); see
 // ordered_scan.cc.
 Int128 wrapping_add(Int128 a, Int128 b) {
@@ -79,8 +74,40 @@ void advance_to(std::vector<Entry>& entries, Timestamp since) {
 namespace {
 
 constexpr std::size_t kCrcBytes = 4;
-constexpr std::size_t kNarrowHead = kCrcBytes + 8 + 8;  // crc, time, int64 diff
-constexpr std::size_t kWideHead = kCrcBytes + 8 + 16;   // crc, time, 16-byte diff
+
+// LEB128: 7 bits a byte, low first, the high bit set on all but the last.
+void put_varint(std::string& out, UInt128 v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Reads a varint of at most `bytes_max` bytes at `pos`, advancing it; false
+// if it runs past `end`, is longer, or is not the shortest encoding.
+bool get_varint(const unsigned char* p, std::size_t end, std::size_t& pos, std::size_t bytes_max,
+                UInt128& v) {
+  v = 0;
+  for (std::size_t i = 0; i < bytes_max && pos < end; ++i) {
+    const unsigned char byte = p[pos++];
+    v |= static_cast<UInt128>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) return byte != 0 || i == 0;
+  }
+  return false;
+}
+
+UInt128 zigzag(Int128 d) {
+  return (static_cast<UInt128>(d) << 1) ^ static_cast<UInt128>(d >> 127);
+}
+Int128 unzigzag(UInt128 u) {
+  return static_cast<Int128>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+void put_first(std::string& out, Timestamp time, Int128 diff) {
+  put_varint(out, static_cast<std::uint64_t>(time));
+  put_varint(out, zigzag(diff));
+}
 
 // The crc over the columns and the entries after the crc, written into the
 // BLOB's first 4 bytes.
@@ -103,9 +130,7 @@ RowColumns encode_row(std::int64_t collection, const Bytes& key, const Bytes& va
                       const std::vector<Entry>& entries) {
   RowColumns r;
   r.entries.assign(kCrcBytes, '\0');
-  const Entry& first = entries.front();
-  put_be(r.entries, static_cast<UInt128>(static_cast<std::uint64_t>(first.time)), 8);
-  put_be(r.entries, static_cast<UInt128>(first.diff), fits(first.diff) ? 8 : 16);
+  put_first(r.entries, entries.front().time, entries.front().diff);
   for (std::size_t i = 1; i < entries.size(); ++i) {
     put_be(r.entries, static_cast<UInt128>(static_cast<std::uint64_t>(entries[i].time)), 8);
     put_be(r.entries, static_cast<UInt128>(entries[i].diff), 16);
@@ -118,8 +143,7 @@ RowColumns encode_row(std::int64_t collection, const Bytes& key, const Bytes& va
 std::int64_t encode_single_entry(std::int64_t collection, const Bytes& key, const Bytes& value,
                                  Timestamp time, std::int64_t diff, std::string& out) {
   out.assign(kCrcBytes, '\0');
-  put_be(out, static_cast<UInt128>(static_cast<std::uint64_t>(time)), 8);
-  put_be(out, static_cast<UInt128>(static_cast<std::uint64_t>(diff)), 8);
+  put_first(out, time, diff);
   return seal_crc(collection, key, value, out);
 }
 
@@ -138,20 +162,16 @@ namespace {
 Status decode_entries(std::string_view blob, std::int64_t collection, std::string_view key,
                       std::vector<Entry>& entries) {
   const auto* p = reinterpret_cast<const unsigned char*>(blob.data());
-  const bool narrow = (blob.size() - kNarrowHead) % kEntryBytes == 0;
-  const std::size_t head = narrow ? kNarrowHead : kWideHead;
-  const auto time = static_cast<Timestamp>(static_cast<std::uint64_t>(get_be(p + kCrcBytes, 8)));
-  Int128 diff = 0;
-  if (narrow) {
-    diff = static_cast<std::int64_t>(static_cast<std::uint64_t>(get_be(p + kCrcBytes + 8, 8)));
-  } else {
-    diff = static_cast<Int128>(get_be(p + kCrcBytes + 8, 16));
+  std::size_t pos = kCrcBytes;
+  UInt128 time = 0;
+  UInt128 diff = 0;
+  if (!get_varint(p, blob.size(), pos, 10, time) || time > ~std::uint64_t{0} ||
+      !get_varint(p, blob.size(), pos, 19, diff) || (blob.size() - pos) % kEntryBytes != 0) {
+    return std::unexpected(corrupt(collection, key, "entries have a bad length or encoding"));
   }
-  if (diff == 0 || (!narrow && fits(diff))) {
-    return std::unexpected(corrupt(collection, key, "diff is not a canonical non-zero sum"));
-  }
-  entries.push_back(Entry{time, diff});
-  for (std::size_t off = head; off < blob.size(); off += kEntryBytes) {
+  if (diff == 0) return std::unexpected(corrupt(collection, key, "diff is zero"));
+  entries.push_back(Entry{static_cast<Timestamp>(static_cast<std::uint64_t>(time)), unzigzag(diff)});
+  for (std::size_t off = pos; off < blob.size(); off += kEntryBytes) {
     const auto t = static_cast<Timestamp>(static_cast<std::uint64_t>(get_be(p + off, 8)));
     const auto d = static_cast<Int128>(get_be(p + off + 8, 16));
     if (t <= entries.back().time || d == 0) {
@@ -176,10 +196,8 @@ Status decode_row(sqlite3_stmt* s, int first, std::int64_t collection, std::stri
   const std::string_view blob =
       n > 0 && data != nullptr ? std::string_view(data, static_cast<std::size_t>(n))
                                : std::string_view();
-  // The length first: it alone says where the fields are.
-  const bool narrow = blob.size() >= kNarrowHead && (blob.size() - kNarrowHead) % kEntryBytes == 0;
-  const bool wide = blob.size() >= kWideHead && (blob.size() - kWideHead) % kEntryBytes == 0;
-  if (!narrow && !wide) {
+  // Room for the crc and the shortest first entry (two 1-byte varints).
+  if (blob.size() < kCrcBytes + 2) {
     return std::unexpected(corrupt(collection, key, "entries have a bad length"));
   }
   // The checksum, over the bytes exactly as stored.

@@ -1,11 +1,13 @@
 // One data row of format version 3 (schema.cc): everything stored for one
 // (key, value) pair of a collection, as a list of entries (time, diff).
 //
-//   entries   a BLOB: the crc (4 bytes), then the first entry's time (8
-//             bytes) and diff (8 bytes if it fits in int64, else 16), then
-//             each later entry as time (8) and diff (16); big-endian two's
-//             complement, times ascending. The two lengths 20 + 24k and
-//             28 + 24k differ mod 24, so the length says which first diff.
+//   entries   a BLOB: the crc (4 bytes, big-endian), then the first entry's
+//             time (LEB128 varint of its 64 bits) and diff (LEB128 varint of
+//             its zigzag encoding, up to 19 bytes for 128 bits; shortest
+//             encodings only), then each later entry as time (8 bytes) and
+//             diff (16), big-endian two's complement, times ascending. What
+//             follows the first entry must be a multiple of 24 bytes.
+//             A common row (small time, small diff) is 6 bytes.
 //   merge_at  NULL, or the time of the second entry: once since reaches it,
 //             two entries advance to the same time (index data_to_merge
 //             finds these rows for consolidate)
