@@ -251,7 +251,7 @@ TEST(SqliteChecksums, EveryByteAndTheLengthOfTheEntriesBlobAreChecked) {
   };
   int damaged = 0;
   for (const auto& [name, where] : rows) {
-    SCOPED_TRACE(name + ": " + where);
+    SCOPED_TRACE(std::string(name).append(": ").append(where));
     // (iter of "wide" is kOutOfRange: its sum does not fit in a Diff.)
     const std::string intact = reads_of(path, name);
     ASSERT_NE(intact.find("verify ok"), std::string::npos) << intact;

@@ -41,6 +41,7 @@ void fill(Stash& s) {
   auto users = *s.collection("users");
   auto wide = *s.collection("wide");
   std::vector<Update> batch;
+  batch.reserve(300);
   for (int i = 0; i < 300; ++i) {
     batch.push_back({"order-" + std::to_string(i * 7919 % 1000), "v" + std::to_string(i % 7),
                      i % 3, 1});
