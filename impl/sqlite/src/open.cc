@@ -13,6 +13,7 @@
 
 #include "exact_diff_sql.h"
 #include "schema.h"
+#include "upgrade.h"
 #include "sqlite_stash_impl.h"
 
 namespace stash {
@@ -228,11 +229,15 @@ Result<FenceToken> bump_fence(sqlite3* db) {
 }
 
 // In the open transaction, holding the write lock: classifies the file
-// again (another opener may have created it since we looked), creates the
-// schema if it is still new, and bumps the fence so older writers stop.
+// again (another opener may have created or upgraded it since we looked),
+// creates the schema if it is still new, upgrades a format-2 file, and bumps
+// the fence so older writers stop.
 Result<FenceToken> initialize_and_fence(sqlite3* db) {
   auto kind = sqlite::inspect(db);
   if (!kind) return std::unexpected(kind.error());
+  if (*kind == sqlite::FileKind::kFormat2) {
+    if (auto ok = sqlite::upgrade_format2(db); !ok) return std::unexpected(ok.error());
+  }
   if (*kind == sqlite::FileKind::kEmpty) {
     if (auto ok = sqlite::create_schema(db); !ok) return std::unexpected(ok.error());
     sqlite::StatementCache cache(db);
@@ -314,6 +319,14 @@ Result<std::unique_ptr<SqliteStash>> SqliteStash::open(const std::string& path,
   if (!db) return std::unexpected(db.error());
   if (options.read_only && kind == sqlite::FileKind::kEmpty) {
     return fail(ErrorCode::kInvalidArgument, "invalid application id: 0");
+  }
+  if (options.read_only && kind == sqlite::FileKind::kFormat2) {
+    // A reader never writes, so it cannot upgrade; reading format 2 as well
+    // would keep a second decoder on every read path.
+    return fail(ErrorCode::kInvalidArgument,
+                "stash " + path + " is format version 2; this library reads version " +
+                    std::to_string(sqlite::kFormatVersion) +
+                    ": open it once read-write (as a writer) to upgrade it in place");
   }
   if (!options.read_only && sqlite3_db_readonly(db->get(), "main") == 1) {
     return fail(ErrorCode::kIoError,

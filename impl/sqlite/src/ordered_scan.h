@@ -3,7 +3,7 @@
 // iter, peek and peek_one read every row of a collection in one scan of the
 // data table in primary-key order,
 //
-//   SELECT key, value, time, diff, later, crc FROM data
+//   SELECT key, value, entries FROM data
 //   WHERE collection_id = ?1 ORDER BY key, value     -- the primary key: no sort
 //
 // checking each row's checksum (stored_row.h), that the pairs come strictly
@@ -31,7 +31,7 @@ namespace stash::sqlite {
 
 // The statement scan_pairs steps; ?1 is the collection id.
 inline constexpr const char* kScanSql =
-    "SELECT key, value, time, diff, later, crc FROM data WHERE collection_id = ?1 "
+    "SELECT key, value, entries FROM data WHERE collection_id = ?1 "
     "ORDER BY key, value";
 
 // One (key, value) pair's entries, advanced to since, summed exactly.

@@ -1,12 +1,12 @@
-// The SQLite stash file format, version 2.
+// The SQLite stash file format, version 3.
 //
 // A stash is an SQLite 3.37+ database file (STRICT tables) in WAL mode, text
 // encoding UTF-8, with
 //
 //   PRAGMA application_id = 0x53747368   -- "Stsh": this file is a stash
-//   PRAGMA user_version   = 2            -- the format version below
+//   PRAGMA user_version   = 3            -- the format version below
 //
-// and exactly these tables (sqlite_schema must match kSchema byte for byte):
+// and exactly these tables (sqlite_schema must match schema_sql() byte for byte):
 //
 //   collections(id     INTEGER PRIMARY KEY,  -- the CollectionHandle id; 1, 2, ...
 //               name   BLOB UNIQUE NOT NULL, -- the name's bytes
@@ -17,12 +17,11 @@
 //               crc    INTEGER NOT NULL)     -- RowChecksum of the columns before
 //
 //   data(collection_id INTEGER NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,
-//        time INTEGER NOT NULL, diff ANY NOT NULL, later BLOB, merge_at INTEGER,
-//        crc INTEGER NOT NULL,
+//        entries BLOB NOT NULL, merge_at INTEGER,
 //        PRIMARY KEY (collection_id, key, value)) WITHOUT ROWID
-//     -- one row per (key, value) pair holding all its (time, diff) entries:
-//     -- see stored_row.h (crc covers all but merge_at, consolidate's hint).
-//     -- One B-tree holds the data, once.
+//     -- one row per (key, value) pair holding all its (time, diff) entries
+//     -- and its crc in one BLOB: see stored_row.h (the crc covers all but
+//     -- merge_at, consolidate's hint). One B-tree holds the data, once.
 //   index data_to_merge(collection_id, merge_at) WHERE merge_at IS NOT NULL
 //     -- only the pairs with several entries: consolidate's work list
 //
@@ -44,6 +43,10 @@
 // SQLite compares BLOBs with memcmp then by length: the unsigned byte order of
 // stash::Bytes, so ORDER BY key, value is the order reads return.
 //
+// Format 2 (stored_row.h before it; format2_row.cc) had columns time, diff,
+// later and crc in place of entries. A writer's open upgrades a format-2
+// file in its open transaction (upgrade.cc); a reader refuses it.
+//
 // A writer that opened with (epoch, nonce) may write while the fence row
 // still holds them; a newer writer's open replaces them (see sqlite_stash.cc).
 #include "schema.h"
@@ -56,7 +59,7 @@
 namespace stash::sqlite {
 namespace {
 
-constexpr const char* kSchema = R"sql(
+constexpr const char* kCollectionsTable = R"sql(
 CREATE TABLE collections (
   id     INTEGER PRIMARY KEY,
   name   BLOB NOT NULL UNIQUE,
@@ -66,6 +69,10 @@ CREATE TABLE collections (
   digest INTEGER NOT NULL,
   crc    INTEGER NOT NULL
 ) STRICT;
+)sql";
+
+// Format 2's data table, recognised for the upgrade only.
+constexpr const char* kFormat2DataTable = R"sql(
 CREATE TABLE data (
   collection_id INTEGER NOT NULL,
   key           BLOB NOT NULL,
@@ -77,7 +84,23 @@ CREATE TABLE data (
   crc           INTEGER NOT NULL,
   PRIMARY KEY (collection_id, key, value)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX data_to_merge ON data(collection_id, merge_at) WHERE merge_at IS NOT NULL;
+)sql";
+
+constexpr const char* kDataTable = R"sql(
+CREATE TABLE data (
+  collection_id INTEGER NOT NULL,
+  key           BLOB NOT NULL,
+  value         BLOB NOT NULL,
+  entries       BLOB NOT NULL,
+  merge_at      INTEGER,
+  PRIMARY KEY (collection_id, key, value)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr const char* kDataIndex =
+    "CREATE INDEX data_to_merge ON data(collection_id, merge_at) WHERE merge_at IS NOT NULL;\n";
+
+constexpr const char* kFenceTable = R"sql(
 CREATE TABLE fence (
   id    INTEGER PRIMARY KEY CHECK (id = 0),
   epoch INTEGER NOT NULL,
@@ -88,9 +111,13 @@ CREATE TABLE fence (
 
 constexpr const char* kStamp = R"sql(
 PRAGMA application_id = 1400140648;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 )sql";
-static_assert(kApplicationId == 1400140648 && kFormatVersion == 2, "kStamp stamps these values");
+static_assert(kApplicationId == 1400140648 && kFormatVersion == 3, "kStamp stamps these values");
+
+std::string schema_sql(const char* data_table) {
+  return std::string(kCollectionsTable) + data_table + kDataIndex + kFenceTable;
+}
 
 constexpr const char* kSchemaRows =
     "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema ORDER BY name";
@@ -119,21 +146,24 @@ Result<std::string> schema_text(sqlite3* db) {
   return out;
 }
 
-// What sqlite_schema holds in a stash: kSchema as SQLite records it, taken
-// from a scratch in-memory database once.
-const std::string& expected_schema() {
-  static const std::string text = [] {
-    sqlite3* db = nullptr;
-    std::string out;
-    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
-        sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr) == SQLITE_OK) {
-      auto t = schema_text(db);
-      if (t) out = *t;
-    }
-    sqlite3_close(db);
-    return out;
-  }();
-  return text;
+// What sqlite_schema holds for `sql` as SQLite records it, taken from a
+// scratch in-memory database.
+std::string recorded_schema(const std::string& sql) {
+  sqlite3* db = nullptr;
+  std::string out;
+  if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK &&
+      sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK) {
+    auto t = schema_text(db);
+    if (t) out = *t;
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+const std::string& expected_schema(std::int64_t version) {
+  static const std::string v3 = recorded_schema(schema_sql(kDataTable));
+  static const std::string v2 = recorded_schema(schema_sql(kFormat2DataTable));
+  return version == 2 ? v2 : v3;
 }
 
 Result<FileKind> classify(sqlite3* db) {
@@ -176,12 +206,12 @@ Result<FileKind> classify(sqlite3* db) {
   }
   auto schema = schema_text(db);
   if (!schema) return std::unexpected(schema.error());
-  if (*schema != expected_schema()) {
+  if (*schema != expected_schema(*version)) {
     return fail(ErrorCode::kCorruption,
-                "stash file schema is not the one format version 2 defines: damaged or "
-                "altered by another program");
+                "stash file schema is not the one format version " + std::to_string(*version) +
+                    " defines: damaged or altered by another program");
   }
-  return FileKind::kStash;
+  return *version == 2 ? FileKind::kFormat2 : FileKind::kStash;
 }
 
 }  // namespace
@@ -213,8 +243,25 @@ Status quick_check(sqlite3* db) {
 }
 
 Status create_schema(sqlite3* db) {
-  if (auto ok = exec(db, kSchema); !ok) return ok;
+  if (auto ok = exec(db, schema_sql(kDataTable).c_str()); !ok) return ok;
   return exec(db, kStamp);
 }
+
+Status replace_format2_data_table(sqlite3* db) {
+  // The index first: renaming the table would rewrite its SQL text, and the
+  // new one must be kDataIndex byte for byte.
+  if (auto ok = exec(db, "DROP INDEX data_to_merge; ALTER TABLE data RENAME TO data_format2");
+      !ok) {
+    return ok;
+  }
+  return exec(db, (std::string(kDataTable) + kDataIndex).c_str());
+}
+
+Status finish_format2_upgrade(sqlite3* db) {
+  if (auto ok = exec(db, "DROP TABLE data_format2"); !ok) return ok;
+  return exec(db, kStamp);
+}
+
+std::string format2_schema_sql() { return schema_sql(kFormat2DataTable); }
 
 }  // namespace stash::sqlite

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <string>
 
 #include "stash/error.h"
 
@@ -14,12 +15,14 @@ namespace stash::sqlite {
 inline constexpr std::int64_t kApplicationId = 0x53747368;
 
 // PRAGMA user_version: the format version this library writes and reads.
-// Version 1 (one row per (key, value, time) and a time index) is refused.
-inline constexpr std::int64_t kFormatVersion = 2;
+// Version 1 (one row per (key, value, time) and a time index) is refused;
+// version 2 (time, diff, later, crc columns) is upgraded by a writer's open.
+inline constexpr std::int64_t kFormatVersion = 3;
 
 enum class FileKind {
   kEmpty,  // no tables, application_id and user_version 0: a new file
-  kStash,  // one of ours, of the format version we read, schema intact
+  kStash,    // one of ours, of the format version we read, schema intact
+  kFormat2,  // one of ours, of format version 2, schema intact: to upgrade
 };
 
 // Classifies the open database without writing anything, reading the header
@@ -39,6 +42,16 @@ Status quick_check(sqlite3* db);
 // Creates the schema and stamps application_id and user_version. Must run
 // inside a write transaction, on a database that inspect() found empty.
 Status create_schema(sqlite3* db);
+
+// The upgrade's schema steps (upgrade.cc), inside its write transaction:
+// renames format 2's data table to data_format2 and creates format 3's data
+// table and index; then, once the rows are copied, drops data_format2 and
+// stamps user_version 3.
+Status replace_format2_data_table(sqlite3* db);
+Status finish_format2_upgrade(sqlite3* db);
+
+// Format 2's whole schema, for tests that build format-2 files.
+std::string format2_schema_sql();
 
 }  // namespace stash::sqlite
 

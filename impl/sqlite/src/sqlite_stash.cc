@@ -51,12 +51,17 @@ PeekSum peek_sum(const PairRows& p, Timestamp since, Timestamp ts) {
   return out;
 }
 
+}  // namespace
+
+namespace {
+
 Error corrupt_collection(std::int64_t id, const std::string& what) {
   return Error(ErrorCode::kCorruption,
                "sqlite: collections row #" + std::to_string(id) + ": " + what);
 }
 
-// Reads a collections row from `s` (columns id, name, since, upper, rows, digest, crc), verified.
+}  // namespace
+
 Result<CollectionRow> read_collection(const sqlite::Statement& s) {
   CollectionRow row;
   row.id = s.column_int(0);
@@ -79,6 +84,8 @@ Result<CollectionRow> read_collection(const sqlite::Statement& s) {
   return row;
 }
 
+namespace {
+
 // The ordered scan of collection `row`, read as of `since`; see ordered_scan.h.
 template <typename Visit>
 Status scan_collection(SqliteStash::Impl& impl, const CollectionRow& row, Timestamp since,
@@ -93,7 +100,7 @@ Status scan_collection(SqliteStash::Impl& impl, const CollectionRow& row, Timest
 Result<std::vector<PairRows>> key_pairs(SqliteStash::Impl& impl, const CollectionRow& row,
                                         const Bytes& key, Timestamp since) {
   auto s = impl.statement(
-      "SELECT value, time, diff, later, crc FROM data "
+      "SELECT value, entries FROM data "
       "WHERE collection_id = ?1 AND key = ?2 ORDER BY value");
   if (!s) return std::unexpected(s.error());
   s->bind(1, row.id).bind(2, key);
@@ -304,14 +311,16 @@ Status SqliteStash::Impl::add_all(CollectionRow& row, std::span<const Update> en
   }
   const Timestamp since = *row.since.element();
   auto insert = statement(
-      "INSERT INTO data(collection_id, key, value, time, diff, later, merge_at, crc) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, NULL, NULL, ?6) ON CONFLICT DO NOTHING");
+      "INSERT INTO data(collection_id, key, value, entries, merge_at) "
+      "VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT DO NOTHING");
   if (!insert) return std::unexpected(insert.error());
+  std::string blob;  // reused: one allocation for the batch
   for (const Update& u : entries) {
     if (u.diff == 0) continue;  // adds nothing (and a new row must not hold 0)
-    const std::int64_t crc = sqlite::single_entry_crc(row.id, u.key, u.value, u.time, u.diff);
-    insert->reset().bind(1, row.id).bind(2, u.key).bind(3, u.value).bind(4, u.time);
-    insert->bind(5, u.diff).bind(6, crc);
+    const std::int64_t crc =
+        sqlite::encode_single_entry(row.id, u.key, u.value, u.time, u.diff, blob);
+    insert->reset().bind(1, row.id).bind(2, u.key).bind(3, u.value);
+    sqlite3_bind_blob64(insert->raw(), 4, blob.data(), blob.size(), SQLITE_STATIC);
     if (auto ok = insert->run("update"); !ok) return ok;
     if (sqlite3_changes(db()) == 1) {
       ++row.rows;
@@ -325,7 +334,7 @@ Status SqliteStash::Impl::add_all(CollectionRow& row, std::span<const Update> en
 
 Status SqliteStash::Impl::add_to_existing(CollectionRow& row, const Update& u, Timestamp since) {
   auto get = statement(
-      "SELECT time, diff, later, crc, merge_at FROM data "
+      "SELECT entries, merge_at FROM data "
       "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
   if (!get) return std::unexpected(get.error());
   auto found = get->bind(1, row.id).bind(2, u.key).bind(3, u.value).step("update");
@@ -349,7 +358,7 @@ Status SqliteStash::Impl::add_to_existing(CollectionRow& row, const Update& u, T
   }
   const sqlite::RowColumns columns = sqlite::encode_row(row.id, u.key, u.value, entries);
   auto put = statement(
-      "UPDATE data SET time = ?4, diff = ?5, later = ?6, merge_at = ?7, crc = ?8 "
+      "UPDATE data SET entries = ?4, merge_at = ?5 "
       "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
   if (!put) return std::unexpected(put.error());
   put->bind(1, row.id).bind(2, u.key).bind(3, u.value);
@@ -717,7 +726,7 @@ Status consolidate_one(SqliteStash::Impl& impl, CollectionRow& row) {
   }
   const Timestamp since = *row.since.element();
   auto find = impl.statement(
-      "SELECT key, value, time, diff, later, crc, merge_at FROM data "
+      "SELECT key, value, entries, merge_at FROM data "
       "WHERE collection_id = ?1 AND merge_at <= ?2");
   if (!find) return std::unexpected(find.error());
   find->bind(1, row.id).bind(2, since);
@@ -739,7 +748,7 @@ Status consolidate_one(SqliteStash::Impl& impl, CollectionRow& row) {
   if (pairs.empty()) return {};
   auto erase = impl.statement("DELETE FROM data WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
   auto put = impl.statement(
-      "UPDATE data SET time = ?4, diff = ?5, later = ?6, merge_at = ?7, crc = ?8 "
+      "UPDATE data SET entries = ?4, merge_at = ?5 "
       "WHERE collection_id = ?1 AND key = ?2 AND value = ?3");
   if (!erase) return std::unexpected(erase.error());
   if (!put) return std::unexpected(put.error());

@@ -35,6 +35,10 @@ struct CollectionRow {
   std::uint64_t digest = 0;  // sum of their crcs (as uint32), mod 2^64
 };
 
+// Reads a collections row from `s` (columns id, name, since, upper, rows,
+// digest, crc): kCorruption unless its checksum and column types check out.
+Result<CollectionRow> read_collection(const sqlite::Statement& s);
+
 // The checksum stored with a collections row / the fence row.
 std::int64_t collection_crc(const CollectionRow& row);
 std::int64_t fence_crc(std::int64_t epoch, const Bytes& nonce);

@@ -1,16 +1,22 @@
-// One data row of format version 2 (schema.cc): everything stored for one
+// One data row of format version 3 (schema.cc): everything stored for one
 // (key, value) pair of a collection, as a list of entries (time, diff).
 //
-//   time, diff   the first entry (diff as in exact_diff_sql.h)
-//   later        NULL, or the entries after the first: 24 bytes each, the
-//                time (8 bytes) then the diff (16 bytes), big-endian two's
-//                complement, times ascending
-//   merge_at     NULL, or the time of the second entry: once since reaches
-//                it, two entries advance to the same time (index
-//                data_to_merge finds these rows for consolidate)
-//   crc          RowChecksum over (collection_id, key, value, time, diff,
-//                later); merge_at, a hint derived from later, is checked
-//                against it where it is read (consolidate, writes)
+//   entries   a BLOB: the crc (4 bytes, big-endian), then the first entry's
+//             time (LEB128 varint of its 64 bits) and diff (LEB128 varint of
+//             its zigzag encoding, up to 19 bytes for 128 bits; shortest
+//             encodings only), then each later entry as time (8 bytes) and
+//             diff (16), big-endian two's complement, times ascending. What
+//             follows the first entry must be a multiple of 24 bytes.
+//             A common row (small time, small diff) is 6 bytes.
+//   merge_at  NULL, or the time of the second entry: once since reaches it,
+//             two entries advance to the same time (index data_to_merge
+//             finds these rows for consolidate)
+//
+// The crc is RowChecksum over (collection_id, key, value, the entries BLOB
+// after its crc): every stored field but merge_at, a hint derived from the
+// entries and checked against them where it is read (consolidate, writes).
+// One BLOB instead of format 2's time, diff, later and crc columns: a scan
+// decodes three columns per row, not six.
 //
 // Entries have distinct times and non-zero exact sums. Most pairs have one
 // entry (one write, or writes consolidated), so the row is the pair and its
@@ -21,6 +27,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,29 +48,27 @@ struct Entry {
 void add_entry(std::vector<Entry>& entries, Timestamp t, Int128 d);
 void advance_to(std::vector<Entry>& entries, Timestamp since);
 
-// The stored columns of a row; `later` empty and has_later false for one entry.
+// The stored columns of a row.
 struct RowColumns {
-  Timestamp time = 0;
-  Int128 diff = 0;
-  std::string later;  // the encoded later entries ("" when single)
+  std::string entries;  // the entries BLOB, crc first
   std::optional<Timestamp> merge_at;
-  std::int64_t crc = 0;
+  std::int64_t crc = 0;  // as digest_term takes it: the 32 bits, sign-extended
 };
 
 // Encodes non-empty `entries` of pair (collection, key, value).
 RowColumns encode_row(std::int64_t collection, const Bytes& key, const Bytes& value,
                       const std::vector<Entry>& entries);
 
-// The checksum of a row holding a single entry whose diff fits in int64: the
-// common insert, without building a RowColumns.
-std::int64_t single_entry_crc(std::int64_t collection, const Bytes& key, const Bytes& value,
-                              Timestamp time, std::int64_t diff);
+// Writes into `out` (its buffer reused) the entries BLOB of a row holding a
+// single entry whose diff fits in int64, the common insert; returns its crc.
+std::int64_t encode_single_entry(std::int64_t collection, const Bytes& key, const Bytes& value,
+                                 Timestamp time, std::int64_t diff, std::string& out);
 
-// Binds `row` to parameters first..first+4 as time, diff, later, merge_at, crc.
+// Binds `row` to parameters first, first+1 as entries, merge_at.
 void bind_row(sqlite3_stmt* s, int first, const RowColumns& row);
 
-// Reads a row from `s`, whose columns from `first` are time, diff, later,
-// crc (and merge_at if `with_merge_at`), of pair (collection, key, value):
+// Reads a row from `s`, whose column `first` is the entries BLOB (and
+// first+1 merge_at if `with_merge_at`), of pair (collection, key, value):
 // checks the checksum and the encoding and appends the entries to
 // `entries`. The stored crc is returned through `crc`. kCorruption, naming
 // the collection and key, if the row does not check out.

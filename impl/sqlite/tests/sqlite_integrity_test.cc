@@ -182,6 +182,106 @@ TEST(SqliteChecksums, IntactFileVerifies) {
   EXPECT_EQ(read_all(**s).text, read_all(model).text);
 }
 
+// One data row, found by `where`, its entries BLOB read and written directly.
+class RawRow {
+ public:
+  RawRow(const std::string& path, const std::string& where) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    const std::string sql =
+        "SELECT collection_id, key, value, entries FROM data WHERE " + where + " LIMIT 1";
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(s), SQLITE_ROW) << where;
+    id_ = sqlite3_column_int64(s, 0);
+    for (int i = 1; i <= 3; ++i) {
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+      columns_[i - 1].assign(p, p + sqlite3_column_bytes(s, i));
+    }
+    sqlite3_finalize(s);
+  }
+  ~RawRow() { sqlite3_close(db_); }
+  RawRow(const RawRow&) = delete;
+  RawRow& operator=(const RawRow&) = delete;
+
+  const std::string& entries() const { return columns_[2]; }
+  void write(const std::string& entries) {
+    sqlite3_stmt* s = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_,
+                                 "UPDATE data SET entries = ?4 WHERE collection_id = ?1 AND "
+                                 "key = ?2 AND value = ?3",
+                                 -1, &s, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_int64(s, 1, id_);
+    for (int i = 0; i < 3; ++i) {
+      const std::string& b = i < 2 ? columns_[i] : entries;
+      sqlite3_bind_blob(s, 2 + i, b.data(), static_cast<int>(b.size()), SQLITE_STATIC);
+    }
+    ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+    ASSERT_EQ(sqlite3_changes(db_), 1);
+    sqlite3_finalize(s);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::int64_t id_ = 0;
+  std::string columns_[3];  // key, value, entries
+};
+
+// What a reader of collection `name` and verify() make of the file.
+std::string reads_of(const std::string& path, const std::string& name) {
+  SqliteOptions o;
+  o.read_only = true;
+  auto s = SqliteStash::open(path, o);
+  if (!s) return "open " + code_of(s);
+  auto c = (*s)->collection(name);
+  if (!c) return "collection " + code_of(c);
+  return "iter " + code_of((*s)->iter(*c)) + ", verify " + code_of((*s)->verify());
+}
+
+// Every byte of a format-3 entries BLOB is covered: its crc, the first
+// entry's time and diff (int64 and wide), each later entry, and its length.
+TEST(SqliteChecksums, EveryByteAndTheLengthOfTheEntriesBlobAreChecked) {
+  TempDir dir;
+  const std::string path = dir.file("s.stash");
+  ASSERT_NO_FATAL_FAILURE(fill(**SqliteStash::open(path)));
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"users", "key = CAST('user7' AS BLOB)"},         // one small entry: 6 bytes in all
+      {"wide", "key = CAST('w' AS BLOB)"},               // a sum wider than int64
+      {"orders", "merge_at IS NOT NULL"},                // several entries
+  };
+  int damaged = 0;
+  for (const auto& [name, where] : rows) {
+    SCOPED_TRACE(std::string(name).append(": ").append(where));
+    // (iter of "wide" is kOutOfRange: its sum does not fit in a Diff.)
+    const std::string intact = reads_of(path, name);
+    ASSERT_NE(intact.find("verify ok"), std::string::npos) << intact;
+    std::string original;
+    {
+      RawRow row(path, where);
+      original = row.entries();
+    }
+    ASSERT_GE(original.size(), 6u);
+    std::vector<std::string> variants = {original.substr(0, original.size() - 1),
+                                         original + '\0', original + std::string(24, '\1')};
+    for (std::size_t i = 0; i < original.size(); ++i) {
+      for (unsigned char bit : {0x01, 0x80}) {
+        std::string v = original;
+        v[i] = static_cast<char>(v[i] ^ bit);
+        variants.push_back(v);
+      }
+    }
+    for (const std::string& v : variants) {
+      { RawRow(path, where).write(v); }
+      EXPECT_EQ(reads_of(path, name), "iter corruption, verify corruption")
+          << "entries of " << v.size() << " bytes";
+      ++damaged;
+    }
+    { RawRow(path, where).write(original); }
+    EXPECT_EQ(reads_of(path, name), intact);
+  }
+  std::printf("entries BLOB damage: %d variants, each kCorruption\n", damaged);
+}
+
 std::uint64_t env_or(const char* name, std::uint64_t fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;

@@ -98,7 +98,7 @@ TEST(SqliteOpenFormat, SchemaAlteredByAnotherProgramIsCorruption) {
   TempDir dir;
   const std::string path = dir.file("s.stash");
   ASSERT_TRUE(SqliteStash::open(path));
-  raw_sql(path, "CREATE INDEX extra ON data(time);");
+  raw_sql(path, "CREATE INDEX extra ON data(merge_at);");
   EXPECT_EQ(code_of(SqliteStash::open(path)), "corruption");
 }
 

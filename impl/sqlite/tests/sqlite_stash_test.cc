@@ -129,12 +129,12 @@ TEST(SqliteOpen, NewerFormatVersionIsRefusedUntouched) {
   TempDir dir;
   const std::string path = dir.file("s.db");
   make_stash(path);
-  raw_sql(path, "PRAGMA user_version = 3;");
+  raw_sql(path, "PRAGMA user_version = 4;");
   const std::string before = file_bytes(path);
   auto s = SqliteStash::open(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(s.error().message().find("format version 3 is newer"), std::string::npos)
+  EXPECT_NE(s.error().message().find("format version 4 is newer"), std::string::npos)
       << s.error();
   EXPECT_EQ(file_bytes(path), before);
 }
@@ -404,8 +404,8 @@ TEST(SqliteConsolidate, VisitsOnlyRowsAtOrBeforeSince) {
   ASSERT_EQ(sqlite3_open(dir.file("s.db").c_str(), &db), SQLITE_OK);
   sqlite3_stmt* plan = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db,
-                               "EXPLAIN QUERY PLAN SELECT key, value, time, diff, later, "
-                               "crc, merge_at FROM data WHERE collection_id = 1 AND merge_at <= 5",
+                               "EXPLAIN QUERY PLAN SELECT key, value, entries, "
+                               "merge_at FROM data WHERE collection_id = 1 AND merge_at <= 5",
                                -1, &plan, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(plan), SQLITE_ROW);

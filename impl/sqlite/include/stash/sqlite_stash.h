@@ -14,9 +14,11 @@
 // fails with kFenced, and so do all later ones (the only unrecoverable
 // error). A read-only open fences nobody and is never fenced.
 //
-// The file format (schema, application_id, format version 2, checksums) is
-// documented in src/schema.cc and docs/sqlite-format.md. Files of format
-// version 1 are refused with kInvalidArgument.
+// The file format (schema, application_id, format version 3, checksums) is
+// documented in src/schema.cc and docs/sqlite-format.md. A writer's open
+// upgrades a format-2 file in place, in its open transaction (a crash leaves
+// it format 2); a reader refuses one, and files of format version 1, with
+// kInvalidArgument.
 //
 // Concurrent writers on one object commit in groups: one sync acknowledges
 // every call that queued while the previous commit ran, and each call still
@@ -98,10 +100,14 @@ class SqliteStash final : public Stash, public Verifiable {
   //                     or a "file:" URI; or the file is an SQLite
   //                     database but not a stash
   //                     ("invalid application id: N"), or a stash of a newer
-  //                     or older format version than this library reads.
+  //                     or older format version than this library reads
+  //                     (format 2: for a reader only, "open it once
+  //                     read-write"; a writer upgrades it to format 3).
   //   kCorruption       the file is not an SQLite database (garbage), is
   //                     truncated, its schema or header is damaged, or it
-  //                     fails verify() (verify_on_open).
+  //                     fails verify() (verify_on_open); or a writer's
+  //                     upgrade of a format-2 file found a damaged row or
+  //                     collection (the file stays format 2).
   //   kIoError          missing directory, permission denied, read-only file
   //                     or file system (for a writer), other OS failures.
   //   kUnavailable      another connection held a lock past busy_timeout_ms
